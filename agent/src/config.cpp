@@ -214,8 +214,14 @@ YAML::Node load_config_file(const std::string& path) {
 
 // ------------------------------------------------------------------ Options
 
+namespace {
+// A missing key of a const node is an "invalid" yaml-cpp node that throws on
+// most calls (even assignment); treat it as an empty option map.
+YAML::Node defined_or_null(const YAML::Node& n) { return n.IsDefined() ? n : YAML::Node(YAML::NodeType::Null); }
+}  // namespace
+
 Options::Options(YAML::Node node, std::string path, std::shared_ptr<const std::string> file)
-    : node_(std::move(node)), path_(std::move(path)), file_(std::move(file)) {
+    : node_(defined_or_null(node)), path_(std::move(path)), file_(std::move(file)) {
   if (!file_) file_ = std::make_shared<const std::string>("<config>");
   if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap())
     throw config_error_at(*file_, node_, path_, "expected a map of options, got " + describe_node(node_));

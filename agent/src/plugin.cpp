@@ -4,6 +4,11 @@
 
 namespace routerpulse {
 
+Component::~Component() = default;
+Input::~Input() = default;
+Processor::~Processor() = default;
+Output::~Output() = default;
+
 const char* to_string(PluginKind k) noexcept {
   switch (k) {
     case PluginKind::input: return "input";

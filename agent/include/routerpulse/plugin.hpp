@@ -73,7 +73,7 @@ struct PluginContext {
 /// Base of every component.
 class Component {
  public:
-  virtual ~Component() = default;
+  virtual ~Component();  // out of line: the type's RTTI lives in the core library
   /// Begin background work (connections, timers, streams). Called once.
   virtual void start() {}
   /// Stop background work; cancel timers; no emit/callback after `done()`.
@@ -85,6 +85,7 @@ class Component {
 /// time through PluginContext::emit (service inputs such as streaming traffic).
 class Input : public Component {
  public:
+  ~Input() override;
   /// Collect one round. Emit through ctx.emit, then call `done` exactly once
   /// (possibly later, from the strand). The engine does not call gather again
   /// before `done`; an interval that finds the previous round still running is
@@ -96,6 +97,7 @@ class Input : public Component {
 /// two pipelines gets one instance per pipeline.
 class Processor : public Component {
  public:
+  ~Processor() override;
   /// Transform `batch` and hand the result to `next` exactly once (possibly
   /// later, from the strand). Batches must leave in the order they arrived.
   virtual void process(MetricBatch batch, std::function<void(MetricBatch)> next) = 0;
@@ -116,6 +118,7 @@ struct WriteResult {
 /// treated as failed; a late `done` is ignored.
 class Output : public Component {
  public:
+  ~Output() override;
   /// Deliver `batch`; it stays valid until `done` is called. Call `done`
   /// exactly once (possibly later, from any thread).
   virtual void write(const MetricBatch& batch, std::function<void(WriteResult)> done) = 0;

@@ -1,0 +1,15 @@
+// A plugin built against a different ABI version (ROUTERPULSE_PLUGIN_ABI=999
+// from CMake): the loader must refuse it, naming both versions and the file.
+#include "routerpulse/plugin.hpp"
+
+namespace {
+class Nothing final : public routerpulse::Output {
+ public:
+  Nothing(const routerpulse::Options&, routerpulse::PluginContext&) {}
+  void write(const routerpulse::MetricBatch&, std::function<void(routerpulse::WriteResult)> done) override {
+    done(routerpulse::WriteResult::success());
+  }
+};
+}  // namespace
+
+ROUTERPULSE_PLUGIN(output, wrongabi, "test plugin with a mismatched ABI", Nothing)
