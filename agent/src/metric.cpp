@@ -77,15 +77,23 @@ bool field_as_double(const FieldValue& v, double& out) noexcept {
 namespace {
 
 // Escapes `chars` (and a backslash before them) as line protocol requires.
+// Runs of characters that need nothing are appended at once (hot path).
 void append_escaped(std::string& out, std::string_view s, std::string_view chars) {
-  for (char c : s) {
-    if (c == '\n') {  // newlines cannot appear in line protocol identifiers
-      out += "\\n";
-      continue;
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool nl = c == '\n';
+    if (!nl && chars.find(c) == std::string_view::npos) continue;
+    out.append(s.data() + run, i - run);
+    if (nl) {
+      out += "\\n";  // newlines cannot appear in line protocol identifiers
+    } else {
+      out.push_back('\\');
+      out.push_back(c);
     }
-    if (chars.find(c) != std::string_view::npos) out.push_back('\\');
-    out.push_back(c);
+    run = i + 1;
   }
+  out.append(s.data() + run, s.size() - run);
 }
 
 template <class T>
@@ -183,36 +191,40 @@ size_t utf8_len(std::string_view s, size_t i) {
 void append_json_string(std::string& out, std::string_view s) {
   static const char* hex = "0123456789abcdef";
   out.push_back('"');
+  size_t run = 0;  // start of the pending run of characters copied as they are
   for (size_t i = 0; i < s.size();) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-          if (c < 0x20) {
-            out += "\\u00";
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 15]);
-          } else {
-            out.push_back(static_cast<char>(c));
-          }
-      }
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
       ++i;
       continue;
     }
-    size_t n = utf8_len(s, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";  // U+FFFD replacement character
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
+    if (c >= 0x80) {
+      size_t n = utf8_len(s, i);
+      if (n != 0) {
+        i += n;  // valid UTF-8 stays in the run
+        continue;
+      }
     }
+    out.append(s.data() + run, i - run);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(hex[c >> 4]);
+          out.push_back(hex[c & 15]);
+        } else {
+          out += "\xEF\xBF\xBD";  // invalid UTF-8 byte → U+FFFD replacement character
+        }
+    }
+    ++i;
+    run = i;
   }
+  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 
