@@ -1,0 +1,70 @@
+// processors/lua — building blocks shared by the two ways a returned table
+// becomes a Metric (metric_table.cpp rebuilds one, metric_update.cpp updates
+// the input metric in place). Type rules: metric_table.hpp.
+//
+// Functions taking lua_State* may raise Lua errors (call inside Vm::call);
+// `invalid` marks the error as an invalid return first. Value holds only
+// views into Lua strings on the stack and is trivially destructible, so it
+// may live in frames a Lua error unwinds.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include <lua.hpp>
+
+#include "routerpulse/metric.hpp"
+
+namespace routerpulse::lua::detail {
+
+/// Raises "<what>() returned an invalid metric: <fmt...>" (lua_pushfstring
+/// formats: %s %d %I %f %p %%).
+[[noreturn]] void invalid(lua_State* L, const char* what, const char* fmt, ...);
+
+/// Runs C++ code that may throw (allocation); an exception becomes a Lua
+/// error after the C++ frames are gone.
+template <class F>
+void guarded(lua_State* L, F&& f) {
+  bool failed = false;
+  try {
+    f();
+  } catch (...) {
+    failed = true;
+  }
+  if (failed) luaL_error(L, "out of memory while converting a metric");
+}
+
+/// A field value read from Lua, already mapped to its FieldValue alternative.
+struct Value {
+  enum class Type { i64, u64, f64, boolean, string } type = Type::i64;
+  int64_t i = 0;
+  uint64_t u = 0;
+  double d = 0;
+  bool b = false;
+  const char* s = nullptr;  ///< points into a Lua string on the stack
+  size_t len = 0;
+};
+
+/// Reads the field value at `idx`. `orig` is the field's value in the
+/// metric the table was built from (type hints), or nullptr.
+Value read_field_value(lua_State* L, int idx, const FieldValue* orig, const char* key, const char* what);
+
+/// Whether `v` equals `f` (same alternative, same value).
+bool same_value(const Value& v, const FieldValue& f) noexcept;
+
+/// Sets field `key` of `m` to `v` (may throw std::bad_alloc).
+void set_field(Metric& m, std::string_view key, const Value& v);
+
+/// Reads `time` of the table at absolute index `t` (default when absent).
+int64_t read_time(lua_State* L, int t, int64_t default_time, const char* what);
+
+/// Reads `type` of the table at absolute index `t` (untyped when absent).
+MetricType read_type(lua_State* L, int t, const char* what);
+
+/// Pushes the `name` of the table at absolute index `t` and returns a view
+/// of it (valid while it stays on the stack); raises unless it is a
+/// non-empty string.
+std::string_view push_name(lua_State* L, int t, const char* what);
+
+}  // namespace routerpulse::lua::detail

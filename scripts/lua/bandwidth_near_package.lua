@@ -1,0 +1,115 @@
+-- bandwidth_near_package.lua — alert when a PPPoE customer runs close to the
+-- speed of the package they pay for, for a sustained time.
+--
+-- Input: `pppoe_traffic` metrics (tags router, pppoe_user, interface,
+-- caller_id; fields rx_bps, tx_bps in bits/s) that the pg_enrich processor
+-- has enriched with the customer's package. pg_enrich adds whatever columns
+-- its query returns; this script reads, first one present wins:
+--   tag or field `package_mbps`    package speed in Mbit/s, e.g. "50" / 50
+--   tag `package`                  the plan name as in etc/schema.sql, with the
+--                                  speed at its end in RouterOS rate syntax
+--                                  (bits/s, k/M/G = ×1000): "fiber-100M",
+--                                  "biz-500M", "50M", "1G", "512k", "100Mbps",
+--                                  or bare bits/s "50000000"; "10M/50M"
+--                                  (upload/download as in a queue max-limit)
+--                                  uses the larger value
+-- (names configurable: package_tag, package_mbps_key). Metrics of other
+-- measurements, without pppoe_user, or whose package has no speed (e.g.
+-- "hotspot-day") pass unchanged.
+--
+-- Output: every metric passes. With `annotate`, pppoe_traffic metrics that
+-- have a package speed get the field package_utilization_ratio (double, rate
+-- / package). Alert `customer_near_package`, key = pppoe_user, label router,
+-- value = the ratio, annotations package_bps, rate_bps (doubles) and
+-- customer_id (when pg_enrich added that tag).
+--
+-- Config (processors.lua/<id>.config), all optional:
+--   threshold: 0.95     ratio at or above which the customer counts as "near"
+--   for: 300            seconds the ratio must stay there before firing
+--   cooldown: 600       seconds after a resolve before it may fire again
+--   direction: max      which rate to compare: rx | tx | max (of both); rx/tx
+--                       are as the input reports them (on a PPPoE server's
+--                       <pppoe-user> interface tx is towards the customer)
+--   severity: warning
+--   annotate: true      add package_utilization_ratio to the metric
+--   package_tag: package            tag holding the plan name
+--   package_mbps_key: package_mbps  tag/field holding Mbit/s
+
+local cfg = {
+  threshold = 0.95,
+  ["for"] = 300,
+  cooldown = 600,
+  direction = "max",
+  severity = "warning",
+  annotate = true,
+  package_tag = "package",
+  package_mbps_key = "package_mbps",
+}
+
+function init(config)
+  for k, v in pairs(config) do
+    if cfg[k] == nil then error(("unknown config option '%s'"):format(k)) end
+    if type(v) ~= type(cfg[k]) then
+      error(("config option '%s' must be a %s, got %s"):format(k, type(cfg[k]), type(v)))
+    end
+    cfg[k] = v
+  end
+  if cfg.direction ~= "rx" and cfg.direction ~= "tx" and cfg.direction ~= "max" then
+    error(("config option 'direction' must be rx, tx or max, got '%s'"):format(cfg.direction))
+  end
+  if cfg.threshold <= 0 then error("config option 'threshold' must be > 0") end
+end
+
+local multiplier = { k = 1e3, K = 1e3, M = 1e6, G = 1e9 }
+
+-- "fiber-100M" → 100000000, "50000000" → 50000000; nil when there is no rate.
+local function parse_rate(text)
+  local bare = text:match("^%s*(%d+%.?%d*)%s*$")
+  if bare then return tonumber(bare) end
+  local number, suffix = text:match("(%d+%.?%d*)([kKMG])[bB]?[pP]?[sS]?%s*$")
+  if number then return tonumber(number) * multiplier[suffix] end
+  return nil
+end
+
+-- Package speed in bits/s, or nil.
+local function package_bps(m)
+  local key = cfg.package_mbps_key
+  local mbps = tonumber(m.tags[key]) or tonumber(m.fields[key])
+  if mbps then return mbps * 1e6 end
+  local package = m.tags[cfg.package_tag]
+  if not package then return nil end
+  local up, down = package:match("^([^/]+)/([^/]+)$")
+  if up then
+    local a, b = parse_rate(up), parse_rate(down)
+    if a and b then return math.max(a, b) end
+    return nil
+  end
+  return parse_rate(package)
+end
+
+function process(m)
+  if m.name ~= "pppoe_traffic" then return m end
+  local user = m.tags.pppoe_user
+  local package = package_bps(m)
+  if not user or not package or package <= 0 then return m end
+
+  local rx = tonumber(m.fields.rx_bps) or 0
+  local tx = tonumber(m.fields.tx_bps) or 0
+  local rate = (cfg.direction == "rx" and rx) or (cfg.direction == "tx" and tx) or math.max(rx, tx)
+  local ratio = rate / package
+  if cfg.annotate then m.fields.package_utilization_ratio = ratio end
+
+  alert{
+    name = "customer_near_package",
+    key = user,
+    severity = cfg.severity,
+    condition = ratio >= cfg.threshold,
+    ["for"] = cfg["for"],
+    cooldown = cfg.cooldown,
+    value = ratio,
+    message = ("%s at %.0f%% of package (%.1f of %.1f Mbit/s)"):format(user, ratio * 100, rate / 1e6, package / 1e6),
+    labels = { router = m.tags.router },
+    annotations = { package_bps = package + 0.0, rate_bps = rate + 0.0, customer_id = m.tags.customer_id },
+  }
+  return m
+end
