@@ -204,3 +204,24 @@ TEST_CASE("take hands over buffered and in-flight metrics", "[output_runner]") {
   CHECK(taken.front().time() == 1);
   CHECK(taken.back().time() == 8);
 }
+
+TEST_CASE("namepass and namedrop filter what an output receives", "[output_runner]") {
+  engine::OutputSettings s;
+  s.batch_size = 1;
+  s.flush_interval = 10ms;
+  s.namepass = {"pppoe_*", "alert"};
+  s.namedrop = {"pppoe_session"};
+  CHECK(s.accepts("pppoe_traffic"));
+  CHECK(s.accepts("alert"));
+  CHECK_FALSE(s.accepts("pppoe_session"));
+  CHECK_FALSE(s.accepts("routeros_system"));
+  Fixture f(s);
+  MetricBatch b;
+  int64_t t = 1;
+  for (const char* name : {"routeros_system", "pppoe_traffic", "pppoe_session", "alert"}) b.push_back(Metric(name, t++));
+  for (auto& m : b) m.set_field("v", int64_t{1});
+  f.runner->push(std::move(b));
+  REQUIRE(test::wait_until([&] { return f.out->got().size() == 2; }, 5s));
+  std::this_thread::sleep_for(50ms);
+  CHECK(f.out->got() == std::vector<int64_t>{2, 4});
+}

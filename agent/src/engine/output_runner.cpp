@@ -1,5 +1,7 @@
 #include "engine/output_runner.hpp"
 
+#include <fnmatch.h>
+
 #include <boost/asio/post.hpp>
 
 #include "routerpulse/health.hpp"
@@ -19,7 +21,22 @@ OutputSettings read_output_settings(const Options& o, const OutputSettings& d) {
   if (s.retry_initial <= Duration::zero()) throw o.error("retry_initial", "must be greater than 0");
   if (s.retry_max < s.retry_initial) throw o.error("retry_max", "must be at least retry_initial");
   if (s.buffer_limit < s.batch_size) throw o.error("buffer_limit", "must be at least batch_size");
+  s.namepass = o.get_string_list("namepass", {});
+  s.namedrop = o.get_string_list("namedrop", {});
   return s;
+}
+
+namespace {
+bool matches_any(const std::vector<std::string>& globs, const std::string& name) {
+  for (const auto& g : globs)
+    if (fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
+  return false;
+}
+}  // namespace
+
+bool OutputSettings::accepts(const std::string& name) const {
+  if (!namepass.empty() && !matches_any(namepass, name)) return false;
+  return namedrop.empty() || !matches_any(namedrop, name);
 }
 
 namespace {
@@ -69,6 +86,8 @@ void OutputRunner::start() {
 }
 
 void OutputRunner::push(MetricBatch batch) {
+  if (!s_.namepass.empty() || !s_.namedrop.empty())
+    std::erase_if(batch, [this](const Metric& m) { return !s_.accepts(m.name()); });
   if (batch.empty()) return;
   boost::asio::post(ctx_->strand, [self = shared_from_this(), b = std::move(batch)]() mutable {
     self->on_push(std::move(b));

@@ -27,10 +27,16 @@ struct OutputSettings {
   Duration timeout = std::chrono::seconds(10);
   Duration retry_initial = std::chrono::milliseconds(500);
   Duration retry_max = std::chrono::seconds(30);
+  /// Metric-name filters (fnmatch globs), as Telegraf's namepass/namedrop:
+  /// with namepass only matching names are accepted; namedrop removes matches.
+  std::vector<std::string> namepass, namedrop;
+  /// Whether a metric named `name` passes both filters.
+  bool accepts(const std::string& name) const;
 };
 
 /// Reads the engine-level output options (batch_size, buffer_limit,
-/// flush_interval, timeout, retry_initial, retry_max) with agent defaults.
+/// flush_interval, timeout, retry_initial, retry_max, namepass, namedrop)
+/// with agent defaults.
 OutputSettings read_output_settings(const Options& o, const OutputSettings& defaults);
 
 class OutputRunner : public std::enable_shared_from_this<OutputRunner> {
@@ -43,7 +49,8 @@ class OutputRunner : public std::enable_shared_from_this<OutputRunner> {
 
   /// Starts the plugin and the flush timer (posts to the strand).
   void start();
-  /// Thread-safe: appends metrics to the buffer (drop-oldest beyond the limit).
+  /// Thread-safe: appends metrics that pass namepass/namedrop to the buffer
+  /// (drop-oldest beyond the limit).
   void push(MetricBatch batch);
   /// Thread-safe: puts metrics in front of the buffer (reload hand-over).
   void push_front(std::deque<Metric> metrics);
