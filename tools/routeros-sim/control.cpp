@@ -1,0 +1,119 @@
+// routeros-sim — control port (line protocol, one answer line per command).
+#include "control.hpp"
+
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <istream>
+#include <sstream>
+
+namespace routeros_sim {
+
+namespace {
+struct ControlConn : std::enable_shared_from_this<ControlConn> {
+  ControlConn(tcp::socket s, ControlServer& srv) : sock(std::move(s)), server(srv) {}
+  tcp::socket sock;
+  ControlServer& server;
+  boost::asio::streambuf buf;
+  std::string answer;
+  void read() {
+    boost::asio::async_read_until(sock, buf, '\n', [self = shared_from_this()](boost::system::error_code ec, size_t) {
+      if (ec) return;
+      std::istream in(&self->buf);
+      std::string line;
+      std::getline(in, line);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      self->answer = self->server.execute(line) + "\n";
+      boost::asio::async_write(self->sock, boost::asio::buffer(self->answer),
+                               [self](boost::system::error_code ec2, size_t) {
+                                 if (!ec2) self->read();
+                               });
+    });
+  }
+};
+}  // namespace
+
+ControlServer::ControlServer(boost::asio::io_context& io, const std::string& bind, int port,
+                             std::vector<std::unique_ptr<RouterServer>>& routers, SimStats& stats)
+    : acceptor_(io, tcp::endpoint(boost::asio::ip::make_address(bind), static_cast<unsigned short>(port))),
+      routers_(routers),
+      stats_(stats) {
+  accept();
+}
+
+void ControlServer::accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket s) {
+    if (ec == boost::asio::error::operation_aborted) return;
+    if (!ec) std::make_shared<ControlConn>(std::move(s), *this)->read();
+    accept();
+  });
+}
+
+std::string ControlServer::execute(const std::string& line) {
+  std::istringstream in(line);
+  std::string cmd, target;
+  in >> cmd;
+  if (cmd == "ping") return "pong";
+  if (cmd == "stats") return stats_.to_json();
+  auto pick = [&](const std::string& t, std::vector<RouterServer*>& out) -> std::string {
+    if (t == "all") {
+      for (auto& r : routers_) out.push_back(r.get());
+      return {};
+    }
+    try {
+      size_t used = 0;
+      int i = std::stoi(t, &used);
+      if (used != t.size() || i < 0 || i >= static_cast<int>(routers_.size())) throw std::out_of_range(t);
+      out.push_back(routers_[static_cast<size_t>(i)].get());
+      return {};
+    } catch (const std::exception&) {
+      return "error: router must be 0.." + std::to_string(routers_.size() - 1) + " or all, got \"" + t + "\"";
+    }
+  };
+  if (cmd == "fault") {
+    std::string mode, kv;
+    in >> target >> mode;
+    std::vector<RouterServer*> rs;
+    if (auto e = pick(target, rs); !e.empty()) return e;
+    std::string spec = "0:" + mode;
+    std::string opts;
+    while (in >> kv) opts += (opts.empty() ? "" : ",") + kv;
+    if (!opts.empty()) spec += ":" + opts;
+    FaultSpec f;
+    try {
+      f = parse_fault(spec);
+    } catch (const std::exception& e) {
+      return std::string("error: ") + e.what();
+    }
+    for (auto* r : rs) {
+      f.router = r->index;
+      try {
+        r->apply_fault(f);
+      } catch (const std::exception& e) {
+        return std::string("error: ") + e.what();
+      }
+    }
+    return "ok";
+  }
+  if (cmd == "churn") {
+    int count = 1;
+    in >> target;
+    if (!(in >> count)) count = 1;
+    std::vector<RouterServer*> rs;
+    if (auto e = pick(target, rs); !e.empty()) return e;
+    for (auto* r : rs)
+      for (int i = 0; i < count; ++i) r->model.churn_once(wall_ns());
+    return "ok";
+  }
+  if (cmd == "sessions") {
+    in >> target;
+    std::vector<RouterServer*> rs;
+    if (auto e = pick(target, rs); !e.empty()) return e;
+    size_t n = 0;
+    for (auto* r : rs) n += r->model.session_count();
+    return std::to_string(n);
+  }
+  return "error: unknown command \"" + cmd + "\" (ping, stats, fault, churn, sessions)";
+}
+
+}  // namespace routeros_sim
