@@ -1,0 +1,134 @@
+// routeros_traffic — per-router glue (see router_traffic.hpp).
+#include "router_traffic.hpp"
+
+#include "metric_builders.hpp"
+
+namespace routerpulse::routeros_traffic {
+
+namespace rr = routerpulse::routeros;
+
+RouterTraffic::RouterTraffic(std::shared_ptr<rr::Session> session, const Strand& strand, Guard guard,
+                             const TrafficOptions& opts, SelfMetrics& stats, const std::string& input_id,
+                             std::shared_ptr<spdlog::logger> log, SampleBatcher& batcher, Histogram& delay)
+    : session_(std::move(session)),
+      opts_(opts),
+      stats_(stats, input_id, session_->name()),
+      log_(std::move(log)),
+      batcher_(batcher),
+      delay_(delay) {
+  if (opts.users.enabled()) {
+    tracker_ = std::make_unique<SessionTracker>(
+        session_, strand, guard, opts.users, opts.discovery, opts.resync_interval, stats_, log_,
+        SessionTracker::Hooks{[this](const PppSession& s) { on_added(s); },
+                              [this](const PppSession& s) { on_removed(s); }});
+    if (opts.monitor_traffic)
+      monitors_ = std::make_unique<MonitorGroups>(
+          session_, strand, guard, opts.interfaces_per_command, opts.reissue_delay, stats_, log_,
+          [this](const rr::Reply& r) { on_sample(r); }, [this] { tracker_->refresh(); });
+  }
+  if (!opts.interfaces.empty()) counters_.emplace(opts.interfaces, opts.counter_bits);
+  // Looked up once per streamed sample: keep chains short.
+  monitored_.max_load_factor(0.5f);
+}
+
+void RouterTraffic::start() {
+  if (tracker_) tracker_->start();
+}
+
+void RouterTraffic::stop() {
+  if (tracker_) tracker_->stop();
+  if (monitors_) monitors_->stop();
+  monitored_.clear();
+  waiting_.clear();
+  stats_.sessions_active.set(0);
+}
+
+void RouterTraffic::on_added(const PppSession& s) {
+  if (!monitors_) return;
+  if (try_monitor(s)) return;
+  waiting_.insert(s.id);
+  stats_.monitors_skipped.inc();
+  if (!warned_cap_) {
+    warned_cap_ = true;
+    log_->warn("router {}: max_monitors ({}) reached; further PPPoE sessions are tracked but not monitored "
+               "(counted in routerpulse_routeros_traffic_monitors_skipped_total; raise max_monitors or narrow "
+               "include/exclude)",
+               name(), opts_.max_monitors);
+  }
+}
+
+bool RouterTraffic::try_monitor(const PppSession& s) {
+  if (monitored_.size() >= opts_.max_monitors) return false;
+  auto [it, inserted] = monitored_.try_emplace(s.interface, Monitored{s.id, pppoe_traffic_prototype(name(), s)});
+  if (!inserted) return true;  // the same interface is already streamed for an older .id
+  monitors_->add(s.interface);
+  return true;
+}
+
+void RouterTraffic::on_removed(const PppSession& s) {
+  if (!monitors_) return;
+  if (waiting_.erase(s.id)) return;
+  auto it = monitored_.find(s.interface);
+  if (it == monitored_.end() || it->second.session_id != s.id) return;
+  monitored_.erase(it);
+  monitors_->remove(s.interface);
+  promote();
+}
+
+void RouterTraffic::promote() {
+  while (!waiting_.empty() && monitored_.size() < opts_.max_monitors) {
+    const std::string id = *waiting_.begin();
+    waiting_.erase(waiting_.begin());
+    auto it = tracker_->sessions().find(id);
+    if (it != tracker_->sessions().end()) try_monitor(it->second);
+  }
+}
+
+void RouterTraffic::on_sample(const rr::Reply& r) {
+  const std::string* iface = r.get("name");
+  if (!iface) {
+    stats_.errors("parse").inc();
+    return;
+  }
+  auto it = monitored_.find(*iface);
+  if (it == monitored_.end()) return;  // a late sample of an interface that was just dropped
+  const int64_t now = now_ns();
+  Metric m = it->second.prototype;
+  m.reserve(0, 8);  // a copy drops the prototype's capacity: one allocation for all eight fields
+  const SampleInfo info = fill_traffic_sample(m, r);
+  if (info.bad_value) stats_.errors("parse").inc();
+  if (info.sent_ns > 0) {
+    if (now >= info.sent_ns) delay_.observe(static_cast<double>(now - info.sent_ns) / 1e9);
+    m.set_time(opts_.sample_time == SampleTime::sender ? info.sent_ns : now);
+  } else {
+    m.set_time(now);
+  }
+  stats_.samples.inc();
+  batcher_.add(std::move(m));
+}
+
+void RouterTraffic::session_metrics(int64_t steady_now, int64_t time_ns, MetricBatch& out) const {
+  if (!tracker_) return;
+  out.reserve(out.size() + tracker_->sessions().size());
+  for (const auto& [id, s] : tracker_->sessions()) {
+    auto it = monitored_.find(s.interface);
+    const bool monitored = it != monitored_.end() && it->second.session_id == id;
+    out.push_back(pppoe_session_metric(name(), s, monitored, steady_now, time_ns));
+  }
+}
+
+bool RouterTraffic::note_uptime(double uptime_s) {
+  // Uptime only grows; one second of slack absorbs RouterOS' whole-second rounding.
+  const bool restarted = last_uptime_s_ >= 0 && uptime_s + 1.0 < last_uptime_s_;
+  last_uptime_s_ = uptime_s;
+  if (restarted) log_->warn("router {}: uptime went down to {}s: the router restarted", name(), uptime_s);
+  return restarted;
+}
+
+void RouterTraffic::note_poll(bool ok, const std::string& why) {
+  if (ok && !last_poll_ok_) log_->info("router {}: answering again", name());
+  if (!ok && last_poll_ok_) log_->warn("{}", why);  // `why` names the router
+  last_poll_ok_ = ok;
+}
+
+}  // namespace routerpulse::routeros_traffic
