@@ -94,7 +94,9 @@ cat >&2 <<TXT
 
 TXT
 
-build/routerpulse run -c etc/demo.yaml &
+# Its own session: Ctrl-C reaches only this script, which forwards one SIGINT
+# (the agent treats a second signal as "exit now, skip the flush").
+setsid build/routerpulse run -c etc/demo.yaml &
 AGENT=$!
 trap 'kill -INT $AGENT 2>/dev/null' INT TERM
 wait $AGENT
