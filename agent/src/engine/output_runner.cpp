@@ -133,34 +133,53 @@ void OutputRunner::schedule_flush() {
 }
 
 void OutputRunner::write_next() {
-  if (!inflight_) {
-    size_t n = std::min(buffer_.size(), static_cast<size_t>(s_.batch_size));
-    if (n == 0) return;
-    auto batch = std::make_shared<MetricBatch>();
-    batch->reserve(n);
-    for (size_t i = 0; i < n; ++i) batch->push_back(std::move(buffer_[i]));
-    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(n));
-    inflight_ = std::move(batch);
+  // A plugin that answers from inside write() (on this strand) re-enters
+  // through on_result → maybe_write; loop here instead of recursing.
+  if (in_write_) {
+    write_again_ = true;
+    return;
   }
-  writing_ = true;
-  uint64_t gen = ++gen_;
-  auto started = std::chrono::steady_clock::now();
-  timeout_timer_.expires_after(s_.timeout);
-  timeout_timer_.async_wait([self = shared_from_this(), gen](const boost::system::error_code& ec) {
-    if (ec || gen != self->gen_ || !self->writing_) return;
-    self->on_result(gen, WriteResult::failure("write timed out after " + format_duration(self->s_.timeout)),
-                    std::chrono::steady_clock::now());
-  });
-  auto batch = inflight_;  // keeps the batch alive until the plugin calls done
-  try {
-    output_->write(*batch, [self = shared_from_this(), gen, started, batch](WriteResult r) {
-      boost::asio::post(self->ctx_->strand, [self, gen, started, r = std::move(r)]() mutable {
-        self->on_result(gen, std::move(r), started);
-      });
+  do {
+    write_again_ = false;
+    if (!inflight_) {
+      size_t n = std::min(buffer_.size(), static_cast<size_t>(s_.batch_size));
+      if (n == 0) return;
+      auto batch = std::make_shared<MetricBatch>();
+      batch->reserve(n);
+      for (size_t i = 0; i < n; ++i) batch->push_back(std::move(buffer_[i]));
+      buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(n));
+      inflight_ = std::move(batch);
+    }
+    writing_ = true;
+    uint64_t gen = ++gen_;
+    auto started = std::chrono::steady_clock::now();
+    timeout_timer_.expires_after(s_.timeout);
+    timeout_timer_.async_wait([self = shared_from_this(), gen](const boost::system::error_code& ec) {
+      if (ec || gen != self->gen_ || !self->writing_) return;
+      self->on_result(gen, WriteResult::failure("write timed out after " + format_duration(self->s_.timeout)),
+                      std::chrono::steady_clock::now());
     });
-  } catch (const std::exception& e) {
-    on_result(gen, WriteResult::failure(std::string("write threw: ") + e.what()), started);
-  }
+    auto batch = inflight_;  // keeps the batch alive until the plugin calls done
+    in_write_ = true;
+    try {
+      // An answer given synchronously inside write() is handled at once (the
+      // loop above picks up the next batch) instead of queueing behind every
+      // other handler of the io_context; an asynchronous answer is posted, so
+      // the plugin's own callback (e.g. hiredis's reply handler) unwinds first.
+      output_->write(*batch, [self = shared_from_this(), gen, started, batch](WriteResult r) {
+        if (self->in_write_ && self->ctx_->strand.running_in_this_thread()) {
+          self->on_result(gen, std::move(r), started);
+          return;
+        }
+        boost::asio::post(self->ctx_->strand, [self, gen, started, r = std::move(r)]() mutable {
+          self->on_result(gen, std::move(r), started);
+        });
+      });
+    } catch (const std::exception& e) {
+      on_result(gen, WriteResult::failure(std::string("write threw: ") + e.what()), started);
+    }
+    in_write_ = false;
+  } while (write_again_);
 }
 
 void OutputRunner::on_result(uint64_t gen, WriteResult r, std::chrono::steady_clock::time_point started) {

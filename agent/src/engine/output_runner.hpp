@@ -83,6 +83,8 @@ class OutputRunner : public std::enable_shared_from_this<OutputRunner> {
   bool in_backoff_ = false;
   bool stopped_ = false;
   bool started_ = false;
+  bool in_write_ = false;     // inside output_->write()
+  bool write_again_ = false;  // on_result asked for the next batch meanwhile
   uint64_t gen_ = 0;
   uint64_t consecutive_failures_ = 0;
 
