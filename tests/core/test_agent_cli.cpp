@@ -182,3 +182,14 @@ TEST_CASE("run: an invalid config on SIGHUP keeps the running one", "[cli]") {
   p.signal(SIGTERM);
   CHECK(p.wait(10s).value_or(-1) == 0);
 }
+
+TEST_CASE("the reference config etc/agent.yaml is valid", "[cli]") {
+  std::string out;
+  int rc = test::run_command("ROUTERPULSE_API_KEY=k POP1_CORE_PASSWORD=p POP1_BNG2_PASSWORD=p "
+                             "PG_DSN='host=127.0.0.1 port=1 dbname=x connect_timeout=1' " +
+                                 bin() + " check -c " + test::source_dir() + "/etc/agent.yaml 2>&1",
+                             &out);
+  INFO(out);
+  CHECK(rc == 0);
+  CHECK_THAT(out, Catch::Contains("OK ("));
+}
