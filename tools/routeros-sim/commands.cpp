@@ -176,6 +176,10 @@ void Connection::monitor_round(const std::string& tag) {
     reply_done(a->req);
     return;
   }
+  // send() may have closed the connection (queue over the cap); close()
+  // cancelled the timer already, so re-arming it would keep a handler (and the
+  // connection) alive that nothing cancels any more.
+  if (closed_) return;
   // Fixed cadence: the next round is due one interval after the previous one
   // was due, however long sending took.
   const auto interval = std::chrono::microseconds(static_cast<int64_t>(router_.scenario.interval_s * 1e6));

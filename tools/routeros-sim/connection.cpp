@@ -1,6 +1,7 @@
 // routeros-sim — one API client connection: framing, login, cancel, dispatch.
 #include <chrono>
 #include <random>
+#include <vector>
 
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -50,6 +51,7 @@ Connection::Connection(RouterServer& router, tcp::socket socket, boost::asio::ss
 }
 
 Connection::~Connection() {
+  if (detached_) return;  // the router (and the stats) are gone already
   router_.connections.erase(this);
   --router_.stats.connections_open;
 }
@@ -109,7 +111,9 @@ void Connection::on_sentence(std::span<const std::string_view> words) {
   ++router_.stats.commands;
   if (router_.delay_ms > 0) {
     auto t = std::make_shared<boost::asio::steady_timer>(router_.io, std::chrono::milliseconds(router_.delay_ms));
+    delayed_.push_back(t);  // close() cancels it, so no handler outlives the connection's router
     t->async_wait([self = shared_from_this(), t, r = std::move(r)](boost::system::error_code ec) {
+      std::erase(self->delayed_, t);
       if (!ec && !self->closed_ && !self->closing_ && !self->router_.stalled) self->handle(r);
     });
     return;
@@ -275,6 +279,8 @@ void Connection::close() {
     if (a->listen) router_.model.remove_listener(a->listener);
   }
   active_.clear();
+  for (auto& t : delayed_) t->cancel();
+  delayed_.clear();
   boost::system::error_code ec;
   auto& sock = tls_ ? tls_->next_layer() : *plain_;
   sock.shutdown(tcp::socket::shutdown_both, ec);

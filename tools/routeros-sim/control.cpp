@@ -9,7 +9,6 @@
 
 namespace routeros_sim {
 
-namespace {
 struct ControlConn : std::enable_shared_from_this<ControlConn> {
   ControlConn(tcp::socket s, ControlServer& srv) : sock(std::move(s)), server(srv) {}
   tcp::socket sock;
@@ -31,7 +30,6 @@ struct ControlConn : std::enable_shared_from_this<ControlConn> {
     });
   }
 };
-}  // namespace
 
 ControlServer::ControlServer(boost::asio::io_context& io, const std::string& bind, int port,
                              std::vector<std::unique_ptr<RouterServer>>& routers, SimStats& stats)
@@ -43,10 +41,28 @@ ControlServer::ControlServer(boost::asio::io_context& io, const std::string& bin
 
 void ControlServer::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket s) {
-    if (ec == boost::asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<ControlConn>(std::move(s), *this)->read();
+    if (ec == boost::asio::error::operation_aborted || shut_down_) return;
+    if (!ec) {
+      std::erase_if(conns_, [](const std::weak_ptr<ControlConn>& w) { return w.expired(); });
+      auto c = std::make_shared<ControlConn>(std::move(s), *this);
+      conns_.push_back(c);
+      c->read();
+    }
     accept();
   });
+}
+
+void ControlServer::shutdown() {
+  shut_down_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  for (auto& w : conns_) {
+    if (auto c = w.lock()) {
+      c->sock.shutdown(tcp::socket::shutdown_both, ec);
+      c->sock.close(ec);
+    }
+  }
+  conns_.clear();
 }
 
 std::string ControlServer::execute(const std::string& line) {

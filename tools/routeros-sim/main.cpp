@@ -87,6 +87,13 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // Installed before the routers are built (which takes a while with many
+  // sessions), so that a SIGTERM/SIGINT during startup also stops cleanly
+  // once io.run() starts instead of killing the process.
+  boost::asio::signal_set stop_signals(io, SIGINT, SIGTERM);
+  stop_signals.async_wait([&](boost::system::error_code ec, int) {
+    if (!ec) io.stop();
+  });
   SimStats stats;
   const int64_t start = wall_ns();
   std::vector<std::unique_ptr<RouterServer>> routers;
@@ -109,8 +116,6 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  boost::asio::signal_set stop_signals(io, SIGINT, SIGTERM);
-  stop_signals.async_wait([&](boost::system::error_code, int) { io.stop(); });
   boost::asio::signal_set usr1(io, SIGUSR1);
   std::function<void()> wait_usr1 = [&] {
     usr1.async_wait([&](boost::system::error_code ec, int) {
@@ -137,5 +142,25 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   io.run();
   print_stats(stats);
+
+  // Orderly teardown. io.stop() leaves every pending handler in the
+  // io_context, and those handlers own the connections (shared_from_this).
+  // The io_context is destroyed last (declared first), so without this the
+  // connections would be destroyed after the RouterServers, the stats and the
+  // TLS context they reference: a use-after-free (heap corruption, SIGSEGV or
+  // SIGABRT at exit) whenever clients are connected. So close every listener,
+  // timer and connection now and run the aborted handlers: every Connection is
+  // then gone while everything it references is still alive.
+  boost::system::error_code ignored;
+  stop_signals.cancel(ignored);
+  usr1.cancel(ignored);
+  stats_timer.cancel();
+  if (control) control->shutdown();
+  for (auto& r : routers) r->shutdown();
+  io.restart();
+  // Only completions of cancelled or closed operations are left; they run at
+  // once and start nothing new. poll() never blocks; the bound is a safety net.
+  for (int i = 0; i < 1000 && io.poll() > 0; ++i) {
+  }
   return 0;
 }

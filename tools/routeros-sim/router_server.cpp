@@ -31,8 +31,24 @@ RouterServer::RouterServer(boost::asio::io_context& io_, int index_, const Scena
   if (s.churn_per_min > 0) churn_tick();
 }
 
+RouterServer::~RouterServer() {
+  // Normally shutdown() and the io_context drain in main() have destroyed every
+  // connection. Any still referenced by a pending handler would be destroyed
+  // with the io_context, after this object: it must not touch us then.
+  for (auto* c : connections) c->detach();
+}
+
+void RouterServer::shutdown() {
+  shut_down = true;
+  close_acceptor();
+  fault_timer_.cancel();
+  churn_timer_.cancel();
+  auto conns = connections;  // closing does not destroy (handlers hold them), but copy anyway
+  for (auto* c : conns) c->close();
+}
+
 void RouterServer::listen() {
-  if (acceptor_) return;
+  if (acceptor_ || shut_down) return;
   auto a = std::make_unique<tcp::acceptor>(io);
   tcp::endpoint ep(boost::asio::ip::make_address(scenario.bind), static_cast<unsigned short>(port));
   boost::system::error_code ec;
@@ -79,6 +95,7 @@ void RouterServer::act(const std::string& mode) {
 }
 
 void RouterServer::apply_fault(const FaultSpec& f) {
+  if (shut_down) return;
   ++stats.faults_applied;
   fault_ = f;
   fault_timer_.cancel();
@@ -106,6 +123,7 @@ void RouterServer::apply_fault(const FaultSpec& f) {
 }
 
 void RouterServer::churn_tick() {
+  if (shut_down) return;
   churn_timer_.expires_after(std::chrono::microseconds(static_cast<int64_t>(60e6 / scenario.churn_per_min)));
   churn_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;

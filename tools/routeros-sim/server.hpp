@@ -59,6 +59,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void fatal(const std::string& reason);
   /// Writes bytes that are not a valid sentence (a reserved control byte first).
   void garbage();
+  /// Called by a RouterServer being destroyed while this connection is still
+  /// referenced (by a handler the io_context has not destroyed yet): the
+  /// destructor must then not touch the router or its stats.
+  void detach() { detached_ = true; }
 
  private:
   /// A streaming command (monitor-traffic, listen).
@@ -99,7 +103,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   routerpulse::routeros::Decoder decoder_;
   std::vector<char> rbuf_;
   std::string out_, writing_;
-  bool writing_now_ = false, closing_ = false, closed_ = false, logged_in_ = false;
+  bool writing_now_ = false, closing_ = false, closed_ = false, logged_in_ = false, detached_ = false;
+  /// Commands held by the `slow` fault; cancelled by close().
+  std::vector<std::shared_ptr<boost::asio::steady_timer>> delayed_;
   std::string challenge_;
   std::map<std::string, std::shared_ptr<Active>> active_;
 };
@@ -108,10 +114,17 @@ class RouterServer {
  public:
   RouterServer(boost::asio::io_context& io, int index, const Scenario& s, SimStats& stats,
                boost::asio::ssl::context* tls, int64_t start_ns);
+  RouterServer(const RouterServer&) = delete;
+  RouterServer& operator=(const RouterServer&) = delete;
+  ~RouterServer();
   /// Binds and accepts; throws std::runtime_error when the port is taken.
   void listen();
   void apply_fault(const FaultSpec& f);
   void churn_tick();
+  /// Process shutdown: closes the listener and every connection and cancels
+  /// the fault and churn timers. Only aborted handlers are left to run
+  /// (io_context::poll), after which no Connection of this router is alive.
+  void shutdown();
 
   boost::asio::io_context& io;
   RouterModel model;
@@ -120,6 +133,7 @@ class RouterServer {
   int index;
   int port;
   bool stalled = false;
+  bool shut_down = false;
   int delay_ms = 0;
   std::set<Connection*> connections;
 
