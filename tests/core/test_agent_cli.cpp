@@ -9,23 +9,13 @@
 #include "harness.hpp"
 
 using namespace routerpulse;
+using test::read_file;
+using test::write_file;
 using namespace std::chrono_literals;
 
 namespace {
 
 std::string bin() { return test::build_dir() + "/routerpulse"; }
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::trunc);
-  f << text;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 std::string config(const std::string& plugin_dir, const std::string& body) {
   return "agent:\n  plugin_dir: " + plugin_dir + "\n  shutdown_timeout: 5s\n" + body;

@@ -23,13 +23,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 std::string control(int port, const std::string& cmd) {
   std::string out;
   run_command("printf '" + cmd + "\\n' | timeout 5 /usr/bin/python3 -c 'import socket,sys; s=socket.create_connection((\"127.0.0.1\"," +

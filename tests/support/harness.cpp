@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <future>
 #include <random>
 
@@ -123,6 +125,18 @@ void Process::stop() {
     ::kill(pid_, SIGKILL);
     wait(std::chrono::seconds(5));
   }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << text;
 }
 
 int run_command(const std::string& cmd, std::string* out) {

@@ -66,6 +66,11 @@ class Process {
   std::optional<int> status_;
 };
 
+/// The whole file as a string (empty when it cannot be read).
+std::string read_file(const std::string& path);
+/// Replaces the file's content with `text`.
+void write_file(const std::string& path, const std::string& text);
+
 /// Runs a command through /bin/sh, returns its exit status and fills `out` with stdout.
 int run_command(const std::string& cmd, std::string* out = nullptr);
 

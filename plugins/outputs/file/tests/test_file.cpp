@@ -7,14 +7,9 @@
 #include "harness.hpp"
 
 using namespace routerpulse;
+using test::read_file;
 
 namespace {
-std::string read_file(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 MetricBatch sample() {
   Metric m("pppoe_traffic", 1700000000000000000);
   m.set_tag("router", "pop1").set_tag("pppoe_user", "alice");

@@ -56,10 +56,7 @@ TEST_CASE("agent: Redis killed and restarted mid-run loses nothing", "[redis_str
   CHECK(*unique.begin() == 0);
   CHECK(unique.size() == *unique.rbegin() + 1);  // no gap: nothing lost
   CHECK(std::is_sorted(seq.begin(), seq.end())); // delivered in order (duplicates allowed)
-  auto log = [&] {
-    std::ifstream f(dir.file("agent.log"));
-    return std::string(std::istreambuf_iterator<char>(f), {});
-  }();
+  auto log = read_file(dir.file("agent.log"));
   CHECK_THAT(log, Catch::Contains("write recovered"));
   CHECK_THAT(log, !Catch::Contains("dropped"));
 }

@@ -14,13 +14,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 std::string last_line(const std::string& text, const std::string& needle) {
   std::istringstream in(text);
   std::string last;
