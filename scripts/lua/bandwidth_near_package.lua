@@ -35,6 +35,8 @@
 --   package_tag: package            tag holding the plan name
 --   package_mbps_key: package_mbps  tag/field holding Mbit/s
 
+local options = require("options")  -- shared config merging (options.lua)
+
 local cfg = {
   threshold = 0.95,
   ["for"] = 300,
@@ -47,13 +49,7 @@ local cfg = {
 }
 
 function init(config)
-  for k, v in pairs(config) do
-    if cfg[k] == nil then error(("unknown config option '%s'"):format(k)) end
-    if type(v) ~= type(cfg[k]) then
-      error(("config option '%s' must be a %s, got %s"):format(k, type(cfg[k]), type(v)))
-    end
-    cfg[k] = v
-  end
+  options.merge(cfg, config)
   if cfg.direction ~= "rx" and cfg.direction ~= "tx" and cfg.direction ~= "max" then
     error(("config option 'direction' must be rx, tx or max, got '%s'"):format(cfg.direction))
   end

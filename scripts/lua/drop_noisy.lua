@@ -18,6 +18,8 @@
 --                                          traffic is always kept.
 -- tick() forgets idle-series state not refreshed for 2 × idle_keep_every.
 
+local options = require("options")  -- shared config merging (options.lua)
+
 local cfg = {
   drop_measurements = {},
   drop_tags = {},
@@ -29,13 +31,7 @@ local drop_measurement = {}
 local last_kept = {}  -- series key → metric time (ns) of the last idle sample kept
 
 function init(config)
-  for k, v in pairs(config) do
-    if cfg[k] == nil then error(("unknown config option '%s'"):format(k)) end
-    if type(v) ~= type(cfg[k]) then
-      error(("config option '%s' must be a %s, got %s"):format(k, type(cfg[k]), type(v)))
-    end
-    cfg[k] = v
-  end
+  options.merge(cfg, config)
   for _, name in ipairs(cfg.drop_measurements) do drop_measurement[name] = true end
   for tag, pattern in pairs(cfg.drop_tags) do
     local ok, err = pcall(string.find, "", pattern)

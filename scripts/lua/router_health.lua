@@ -17,6 +17,8 @@
 --   cooldown: 300           seconds after a resolve before firing again
 --   severity: warning
 
+local options = require("options")  -- shared config merging (options.lua)
+
 local cfg = {
   cpu_high_pct = 80,
   cpu_for = 120,
@@ -27,13 +29,7 @@ local cfg = {
 }
 
 function init(config)
-  for k, v in pairs(config) do
-    if cfg[k] == nil then error(("unknown config option '%s'"):format(k)) end
-    if type(v) ~= type(cfg[k]) then
-      error(("config option '%s' must be a %s, got %s"):format(k, type(cfg[k]), type(v)))
-    end
-    cfg[k] = v
-  end
+  options.merge(cfg, config)
 end
 
 function process(m)
