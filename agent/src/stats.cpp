@@ -1,8 +1,10 @@
 #include "routerpulse/stats.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
+#include <limits>
+
+#include "routerpulse/exposition.hpp"
 
 namespace routerpulse {
 
@@ -105,44 +107,28 @@ Histogram& SelfMetrics::histogram(const std::string& subsystem, const std::strin
 
 namespace {
 
-void append_label_value(std::string& out, const std::string& v) {
-  for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
-  }
-}
-
+// `{k="v",...[,extra_key="extra_value"]}`; nothing when there are no labels.
 void append_labels(std::string& out, const Labels& labels, const char* extra_key = nullptr,
-                   const std::string& extra_value = {}) {
+                   double extra_value = 0) {
   if (labels.empty() && !extra_key) return;
   out.push_back('{');
   bool first = true;
   for (const auto& [k, v] : labels) {
     if (!first) out.push_back(',');
     first = false;
-    out += k;
+    exposition::append_label_name(out, k);
     out += "=\"";
-    append_label_value(out, v);
+    exposition::append_label_value(out, v);
     out.push_back('"');
   }
   if (extra_key) {
     if (!first) out.push_back(',');
     out += extra_key;
     out += "=\"";
-    out += extra_value;
+    exposition::append_value(out, extra_value);
     out.push_back('"');
   }
   out.push_back('}');
-}
-
-std::string fmt_double(double d) {
-  if (std::isnan(d)) return "NaN";
-  if (std::isinf(d)) return d > 0 ? "+Inf" : "-Inf";
-  char buf[64];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  return std::string(buf, p);
 }
 
 }  // namespace
@@ -150,19 +136,23 @@ std::string fmt_double(double d) {
 void SelfMetrics::write_prometheus(std::string& out) const {
   std::lock_guard lk(mu_);
   for (const auto& [key, f] : families_) {
-    std::string full = "routerpulse_" + key;
-    out += "# HELP " + full + " " + f.help + "\n";
-    out += "# TYPE " + full + " " +
-           (f.kind == Kind::counter ? "counter" : f.kind == Kind::gauge ? "gauge" : "histogram") + "\n";
+    std::string full = "routerpulse_";
+    exposition::append_metric_name(full, key, false);
+    exposition::append_family_header(
+        out, full, f.help, f.kind == Kind::counter ? "counter" : f.kind == Kind::gauge ? "gauge" : "histogram");
     for (const auto& s : f.series) {
       if (f.kind == Kind::counter) {
         out += full;
         append_labels(out, s.labels);
-        out += " " + std::to_string(s.counter->value()) + "\n";
+        out.push_back(' ');
+        exposition::append_value(out, s.counter->value());
+        out.push_back('\n');
       } else if (f.kind == Kind::gauge) {
         out += full;
         append_labels(out, s.labels);
-        out += " " + fmt_double(s.gauge->value()) + "\n";
+        out.push_back(' ');
+        exposition::append_value(out, s.gauge->value());
+        out.push_back('\n');
       } else {
         auto counts = s.histogram->bucket_counts();
         uint64_t cum = 0;
@@ -170,15 +160,21 @@ void SelfMetrics::write_prometheus(std::string& out) const {
         for (size_t i = 0; i < counts.size(); ++i) {
           cum += counts[i];
           out += full + "_bucket";
-          append_labels(out, s.labels, "le", i < b.size() ? fmt_double(b[i]) : "+Inf");
-          out += " " + std::to_string(cum) + "\n";
+          append_labels(out, s.labels, "le", i < b.size() ? b[i] : std::numeric_limits<double>::infinity());
+          out.push_back(' ');
+          exposition::append_value(out, cum);
+          out.push_back('\n');
         }
         out += full + "_sum";
         append_labels(out, s.labels);
-        out += " " + fmt_double(s.histogram->sum()) + "\n";
+        out.push_back(' ');
+        exposition::append_value(out, s.histogram->sum());
+        out.push_back('\n');
         out += full + "_count";
         append_labels(out, s.labels);
-        out += " " + std::to_string(s.histogram->count()) + "\n";
+        out.push_back(' ');
+        exposition::append_value(out, s.histogram->count());
+        out.push_back('\n');
       }
     }
   }
