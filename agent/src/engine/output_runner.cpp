@@ -166,12 +166,20 @@ void OutputRunner::write_next() {
       // loop above picks up the next batch) instead of queueing behind every
       // other handler of the io_context; an asynchronous answer is posted, so
       // the plugin's own callback (e.g. hiredis's reply handler) unwinds first.
-      output_->write(*batch, [self = shared_from_this(), gen, started, batch](WriteResult r) {
+      // The callback holds the runner weakly and hands its reference to the
+      // posted handler: a plugin thread that calls `done` (and later destroys
+      // the callback) must never drop the last reference, or the runner and
+      // the plugin would be destroyed on that thread (a writer thread joining
+      // itself). The batch is held strongly: it must outlive the write.
+      output_->write(*batch, [weak = weak_from_this(), gen, started, batch](WriteResult r) {
+        auto self = weak.lock();
+        if (!self) return;  // the runner is gone (shutdown); nothing to report to
         if (self->in_write_ && self->ctx_->strand.running_in_this_thread()) {
           self->on_result(gen, std::move(r), started);
           return;
         }
-        boost::asio::post(self->ctx_->strand, [self, gen, started, r = std::move(r)]() mutable {
+        auto strand = self->ctx_->strand;
+        boost::asio::post(strand, [self = std::move(self), gen, started, r = std::move(r)]() mutable {
           self->on_result(gen, std::move(r), started);
         });
       });
