@@ -87,7 +87,7 @@ cat >&2 <<TXT
   Where to look (in another terminal):
     redis-cli -p $REDIS_PORT XREVRANGE mikrotik:traffic:customers + - COUNT 3
     redis-cli -p $REDIS_PORT XREAD COUNT 5 BLOCK 0 STREAMS mikrotik:alerts 0
-    curl -s http://127.0.0.1:$HTTP_PORT/metrics | grep '^pppoe_traffic_tx_bps' | head
+    curl -s http://127.0.0.1:$HTTP_PORT/metrics | grep '^pppoe_traffic_download_bits_per_second' | head
     curl -s http://127.0.0.1:$HTTP_PORT/health
     printf 'fault 1 drop\n' > /dev/tcp/127.0.0.1/$SIM_CONTROL    # break router 2, watch it recover
   Ctrl-C stops the demo (the agent flushes its outputs first).

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace routerpulse {
@@ -187,6 +188,31 @@ void substitute_tree(YAML::Node node, const std::string& file, const std::string
   }
 }
 
+// yaml-cpp keeps both entries of a map with a repeated key (and node[key]
+// silently returns the first): refuse the file instead, naming both places.
+void reject_duplicate_keys(const YAML::Node& node, const std::string& file, const std::string& path) {
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i)
+      reject_duplicate_keys(node[i], file, path + "[" + std::to_string(i) + "]");
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, YAML::Mark> seen;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+    std::string child = path.empty() ? key : path + "." + key;
+    auto [at, fresh] = seen.emplace(key, it->first.Mark());
+    if (!fresh) {
+      bool component = path == "inputs" || path == "processors" || path == "outputs";
+      throw config_error_at(file, it->first, child,
+                            std::string(component ? "duplicate component id" : "duplicate key") + " \"" + key +
+                                "\" (first defined at line " + std::to_string(at->second.line + 1) + ", column " +
+                                std::to_string(at->second.column + 1) + ")");
+    }
+    reject_duplicate_keys(it->second, file, child);
+  }
+}
+
 }  // namespace
 
 YAML::Node load_config_text(const std::string& text, const std::string& file, const std::string& base_dir) {
@@ -199,6 +225,7 @@ YAML::Node load_config_text(const std::string& text, const std::string& file, co
   }
   if (root.IsNull() || !root.IsDefined()) root = YAML::Node(YAML::NodeType::Map);
   if (!root.IsMap()) throw config_error_at(file, root, "", "expected a map at the top level, got " + describe_node(root));
+  reject_duplicate_keys(root, file, "");
   substitute_tree(root, file, "", base_dir);
   return root;
 }

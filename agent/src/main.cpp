@@ -7,6 +7,7 @@
 
 #include "engine/agent.hpp"
 #include "engine/agent_config.hpp"
+#include "engine/sample_config.hpp"
 
 using namespace routerpulse;
 
@@ -35,6 +36,9 @@ int main(int argc, char** argv) {
   auto* plugins = app.add_subcommand("plugins", "List plugins with kind and description");
   plugins->add_option("-c,--config", config, "Take plugin_dir from this config");
   plugins->add_option("--plugin-dir", plugin_dir, "Directory to scan (default: next to the binary)");
+  std::string sample;
+  plugins->add_option("--sample", sample,
+                      "Print a commented sample config for plugin NAME (or kind.NAME) that passes `check`");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -71,6 +75,7 @@ int main(int argc, char** argv) {
           plugin_dir = cfg.agent.plugin_dir;
         }
       }
+      if (!sample.empty()) return engine::sample_command(plugin_dir, sample, std::cout, std::cerr);
       return engine::plugins_command(plugin_dir, std::cout, std::cerr);
     }
   } catch (const std::exception& e) {

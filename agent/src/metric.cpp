@@ -1,10 +1,10 @@
 #include "routerpulse/metric.hpp"
 
+#include "routerpulse/format.hpp"
+
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 
 namespace routerpulse {
 
@@ -76,84 +76,169 @@ bool field_as_double(const FieldValue& v, double& out) noexcept {
 
 namespace {
 
-// Escapes `chars` (and a backslash before them) as line protocol requires.
-// Runs of characters that need nothing are appended at once (hot path).
-void append_escaped(std::string& out, std::string_view s, std::string_view chars) {
+// Length of the UTF-8 sequence at s[i] when it is well formed (Unicode table
+// 3-7: no overlong forms, no surrogates, nothing above U+10FFFF); otherwise 0,
+// and `bad` is set to the length of the maximal ill-formed subpart (at least
+// 1) that one U+FFFD replaces — the same substitution Python, ICU and
+// browsers make, so a reader that decodes the original bytes leniently sees
+// the same text.
+size_t utf8_len(std::string_view s, size_t i, size_t& bad) {
+  auto b = static_cast<unsigned char>(s[i]);
+  bad = 1;
+  if (b < 0x80) return 1;
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the first continuation byte
+  if (b >= 0xC2 && b <= 0xDF) n = 2;
+  else if (b >= 0xE0 && b <= 0xEF) {
+    n = 3;
+    if (b == 0xE0) lo = 0xA0;       // no overlong 3-byte forms
+    else if (b == 0xED) hi = 0x9F;  // no surrogates
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    n = 4;
+    if (b == 0xF0) lo = 0x90;       // no overlong 4-byte forms
+    else if (b == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+  } else {
+    return 0;  // continuation byte, C0/C1 or F5..FF as a lead byte
+  }
+  for (size_t k = 1; k < n; ++k) {
+    if (i + k >= s.size()) return 0;
+    auto c = static_cast<unsigned char>(s[i + k]);
+    if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return 0;
+    bad = k + 1;
+  }
+  return n;
+}
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// Line protocol identifiers (measurement, tag key, tag value, field key); see
+// metric.hpp for the rules. `equals` is whether `=` is escaped (not in a
+// measurement: the spec does not list it there, and `\=` would read back as
+// two characters). Runs that need nothing are appended at once (hot path).
+void append_lp_identifier(std::string& out, std::string_view s, bool equals) {
   size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool nl = c == '\n';
-    if (!nl && chars.find(c) == std::string_view::npos) continue;
-    out.append(s.data() + run, i - run);
-    if (nl) {
-      out += "\\n";  // newlines cannot appear in line protocol identifiers
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    const char* esc = nullptr;
+    size_t bad = 1;
+    if (c >= 0x80) {
+      size_t n = utf8_len(s, i, bad);
+      if (n != 0) {
+        i += n;
+        continue;
+      }
     } else {
-      out.push_back('\\');
-      out.push_back(c);
+      switch (c) {
+        case ',': esc = "\\,"; break;
+        case ' ': esc = "\\ "; break;
+        case '=': esc = equals ? "\\=" : nullptr; break;
+        case '\\': esc = "\\\\"; break;
+        case '\t': esc = "\\t"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\f': esc = "\\f"; break;
+        default: break;
+      }
+      if (!esc && c >= 0x20 && c != 0x7F) {
+        ++i;
+        continue;
+      }
     }
-    run = i + 1;
+    out.append(s.data() + run, i - run);
+    if (esc) {
+      out += esc;
+    } else if (c < 0x80) {  // another control character: \xHH
+      static const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    } else {
+      out += kReplacement;
+    }
+    i += bad;
+    run = i;
   }
   out.append(s.data() + run, s.size() - run);
 }
 
-template <class T>
-void append_number(std::string& out, T v) {
-  char buf[64];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, p);
+// A string field value between double quotes: `"` and `\` escaped as the spec
+// requires, LF and CR as \n and \r, invalid UTF-8 replaced.
+void append_lp_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  size_t run = 0;
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    const char* esc = nullptr;
+    size_t bad = 1;
+    if (c >= 0x80) {
+      size_t n = utf8_len(s, i, bad);
+      if (n != 0) {
+        i += n;
+        continue;
+      }
+    } else {
+      switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        default: ++i; continue;
+      }
+    }
+    out.append(s.data() + run, i - run);
+    if (esc) out += esc;
+    else out += kReplacement;
+    i += bad;
+    run = i;
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
 }
 
-void append_double(std::string& out, double d) {
-  char buf[64];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  out.append(buf, p);
+// Every parser rejects an empty identifier, and every real one (InfluxDB 1.x,
+// the influxdata line-protocol decoder, InfluxDB 3) reads a backslash right
+// before a delimiter as escaping it, so an identifier ending in `\` cannot be
+// written either.
+bool lp_identifier_ok(std::string_view s) { return !s.empty() && s.back() != '\\'; }
+
+bool lp_field_ok(const Field& f) {
+  if (!lp_identifier_ok(f.key)) return false;
+  auto* d = std::get_if<double>(&f.value);
+  return !d || std::isfinite(*d);  // line protocol has no NaN/Inf literal
 }
 
 }  // namespace
 
 void append_line_protocol(std::string& out, const Metric& m) {
-  // Line protocol cannot carry NaN/Inf; drop such fields, and the line if empty.
-  bool any = false;
-  for (const auto& f : m.fields()) {
-    if (auto* d = std::get_if<double>(&f.value); d && !std::isfinite(*d)) continue;
-    any = true;
-    break;
-  }
-  if (!any) return;
-  append_escaped(out, m.name(), ", ");
+  if (!lp_identifier_ok(m.name())) return;
+  if (std::none_of(m.fields().begin(), m.fields().end(), lp_field_ok)) return;
+  if (m.name().front() == '#') out.push_back('\\');  // a line starting with '#' is a comment
+  append_lp_identifier(out, m.name(), false);
   for (const auto& t : m.tags()) {
-    if (t.value.empty()) continue;  // empty tag values are not allowed
+    if (!lp_identifier_ok(t.key) || !lp_identifier_ok(t.value)) continue;
     out.push_back(',');
-    append_escaped(out, t.key, ",= ");
+    append_lp_identifier(out, t.key, true);
     out.push_back('=');
-    append_escaped(out, t.value, ",= ");
+    append_lp_identifier(out, t.value, true);
   }
   char sep = ' ';
   for (const auto& f : m.fields()) {
-    if (auto* d = std::get_if<double>(&f.value); d && !std::isfinite(*d)) continue;
+    if (!lp_field_ok(f)) continue;
     out.push_back(sep);
     sep = ',';
-    append_escaped(out, f.key, ",= ");
+    append_lp_identifier(out, f.key, true);
     out.push_back('=');
     switch (f.value.index()) {
       case 0: append_number(out, std::get<int64_t>(f.value)); out.push_back('i'); break;
       case 1: append_number(out, std::get<uint64_t>(f.value)); out.push_back('u'); break;
-      case 2: append_double(out, std::get<double>(f.value)); break;
+      case 2: append_number(out, std::get<double>(f.value), NonFinite::omit); break;  // finite: checked above
       case 3: out += std::get<bool>(f.value) ? "true" : "false"; break;
-      case 4: {
-        out.push_back('"');
-        for (char c : std::get<std::string>(f.value)) {
-          if (c == '"' || c == '\\') out.push_back('\\');
-          out.push_back(c);
-        }
-        out.push_back('"');
-        break;
-      }
+      case 4: append_lp_string(out, std::get<std::string>(f.value)); break;
     }
   }
   if (m.time() != 0) {
     out.push_back(' ');
-    append_number(out, m.time());
+    append_number(out, static_cast<int64_t>(m.time()));
   }
   out.push_back('\n');
 }
@@ -166,28 +251,6 @@ std::string to_line_protocol(const Metric& m) {
 
 namespace {
 
-// Length of a valid UTF-8 sequence starting at s[i], or 0 if invalid.
-size_t utf8_len(std::string_view s, size_t i) {
-  auto b = static_cast<unsigned char>(s[i]);
-  size_t n;
-  uint32_t cp;
-  if (b < 0x80) return 1;
-  if ((b & 0xE0) == 0xC0) { n = 2; cp = b & 0x1F; }
-  else if ((b & 0xF0) == 0xE0) { n = 3; cp = b & 0x0F; }
-  else if ((b & 0xF8) == 0xF0) { n = 4; cp = b & 0x07; }
-  else return 0;
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    auto c = static_cast<unsigned char>(s[i + k]);
-    if ((c & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (c & 0x3F);
-  }
-  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return n;
-}
-
 void append_json_string(std::string& out, std::string_view s) {
   static const char* hex = "0123456789abcdef";
   out.push_back('"');
@@ -198,8 +261,9 @@ void append_json_string(std::string& out, std::string_view s) {
       ++i;
       continue;
     }
+    size_t bad = 1;
     if (c >= 0x80) {
-      size_t n = utf8_len(s, i);
+      size_t n = utf8_len(s, i, bad);
       if (n != 0) {
         i += n;  // valid UTF-8 stays in the run
         continue;
@@ -218,10 +282,10 @@ void append_json_string(std::string& out, std::string_view s) {
           out.push_back(hex[c >> 4]);
           out.push_back(hex[c & 15]);
         } else {
-          out += "\xEF\xBF\xBD";  // invalid UTF-8 byte → U+FFFD replacement character
+          out += kReplacement;  // ill-formed UTF-8 (maximal subpart) → U+FFFD
         }
     }
-    ++i;
+    i += bad;
     run = i;
   }
   out.append(s.data() + run, s.size() - run);
@@ -252,18 +316,13 @@ void append_json(std::string& out, const Metric& m) {
     switch (f.value.index()) {
       case 0: append_number(out, std::get<int64_t>(f.value)); break;
       case 1: append_number(out, std::get<uint64_t>(f.value)); break;
-      case 2: {
-        double d = std::get<double>(f.value);
-        if (std::isfinite(d)) append_double(out, d);
-        else out += "null";
-        break;
-      }
+      case 2: append_number(out, std::get<double>(f.value), NonFinite::json_null); break;
       case 3: out += std::get<bool>(f.value) ? "true" : "false"; break;
       case 4: append_json_string(out, std::get<std::string>(f.value)); break;
     }
   }
   out += "},\"time\":";
-  append_number(out, m.time());
+  append_number(out, static_cast<int64_t>(m.time()));
   out.push_back('}');
 }
 

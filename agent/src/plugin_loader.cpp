@@ -1,4 +1,4 @@
-#include "routerpulse/plugin_loader.hpp"
+#include "engine/plugin_loader.hpp"
 
 #include <dlfcn.h>
 

@@ -68,6 +68,11 @@ SelfMetrics::Family& SelfMetrics::family(const std::string& subsystem, const std
   auto it = families_.find(key);
   if (it == families_.end()) {
     it = families_.emplace(key, Family{subsystem, name, help, kind, {}}).first;
+  } else if (it->second.kind != kind) {
+    static const char* names[] = {"counter", "gauge", "histogram"};
+    throw SelfMetricsError("self-metric routerpulse_" + key + " is already registered as a " +
+                           names[static_cast<int>(it->second.kind)] + "; cannot register it as a " +
+                           names[static_cast<int>(kind)]);
   }
   return it->second;
 }
@@ -104,6 +109,30 @@ Histogram& SelfMetrics::histogram(const std::string& subsystem, const std::strin
   f.series.push_back(Series{std::move(labels), nullptr, nullptr, std::make_unique<Histogram>(bounds)});
   return *f.series.back().histogram;
 }
+
+SelfMetricsScope::SelfMetricsScope(SelfMetrics& registry, std::string subsystem, Labels base)
+    : registry_(&registry), subsystem_(std::move(subsystem)), base_(std::move(base)) {}
+
+Labels SelfMetricsScope::labels(Labels extra) const {
+  Labels l = base_;
+  for (auto& kv : extra) l.push_back(std::move(kv));
+  return l;
+}
+
+Counter& SelfMetricsScope::counter(const std::string& name, const std::string& help, Labels extra) const {
+  return registry_->counter(subsystem_, name, help, labels(std::move(extra)));
+}
+
+Gauge& SelfMetricsScope::gauge(const std::string& name, const std::string& help, Labels extra) const {
+  return registry_->gauge(subsystem_, name, help, labels(std::move(extra)));
+}
+
+Histogram& SelfMetricsScope::histogram(const std::string& name, const std::string& help, Labels extra,
+                                       const std::vector<double>& bounds) const {
+  return registry_->histogram(subsystem_, name, help, labels(std::move(extra)), bounds);
+}
+
+SelfMetricsScope SelfMetricsScope::subsystem(std::string sub) const { return {*registry_, std::move(sub), base_}; }
 
 namespace {
 

@@ -3,8 +3,7 @@
 // protocol and discards it. Measures metrics/s and CPU seconds per million
 // metrics, single io thread.
 //   build/bench_pipeline [total_metrics] [batch]
-#include <sys/resource.h>
-
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -14,16 +13,20 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <spdlog/spdlog.h>
 
+#include "../bench_util.hpp"
+#include "engine/component_factory.hpp"
 #include "engine/output_runner.hpp"
 #include "engine/pipeline.hpp"
 #include "routerpulse/health.hpp"
 
 using namespace routerpulse;
+using routerpulse::bench::cpu_seconds;
 
 namespace {
 
 class NullOutput final : public Output {
  public:
+  static constexpr std::array<OptionSpec, 0> options{};
   std::atomic<uint64_t> written{0};
   std::atomic<uint64_t> bytes{0};
   void write(const MetricBatch& batch, std::function<void(WriteResult)> done) override {
@@ -36,13 +39,6 @@ class NullOutput final : public Output {
   }
 };
 
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -53,11 +49,12 @@ int main(int argc, char** argv) {
   auto work = boost::asio::make_work_guard(io);
   SelfMetrics stats;
   HealthRegistry health;
-  auto out = std::make_unique<NullOutput>();
+  auto out = std::make_shared<NullOutput>();
   auto* sink = out.get();
-  auto ctx = std::unique_ptr<PluginContext>(new PluginContext{"null", PluginKind::output, io,
-                                                              boost::asio::make_strand(io), spdlog::default_logger(),
-                                                              stats, health, nullptr, nullptr, "", {}, {}});
+  auto ctx = engine::make_context(
+      engine::ContextSpec{.kind = PluginKind::output, .id = "null", .plugin = "null", .pipeline = {}, .config_dir = {},
+                          .interval = {}, .log = spdlog::default_logger()},
+      engine::ContextServices{io, stats, health, system_clock(), nullptr, nullptr});
   engine::OutputSettings s;
   s.batch_size = 1000;
   s.buffer_limit = 1000000;
@@ -81,10 +78,10 @@ int main(int argc, char** argv) {
       m.set_tag("pppoe_user", "user" + std::to_string(sent % 2000));
       m.set_tag("interface", "<pppoe-user" + std::to_string(sent % 2000) + ">");
       m.set_tag("caller_id", "AA:BB:CC:00:07:D0");
-      m.set_field("rx_bps", 1234567.0).set_field("tx_bps", 7654321.0);
-      m.set_field("rx_pps", 120.0).set_field("tx_pps", 640.0);
-      m.set_field("rx_drops_ps", 0.0).set_field("tx_drops_ps", 0.0);
-      m.set_field("rx_errors_ps", 0.0).set_field("tx_errors_ps", 0.0);
+      m.set_field("download_bits_per_second", 1234567.0).set_field("upload_bits_per_second", 7654321.0);
+      m.set_field("download_packets_per_second", 120.0).set_field("upload_packets_per_second", 640.0);
+      m.set_field("download_drops_per_second", 0.0).set_field("upload_drops_per_second", 0.0);
+      m.set_field("download_errors_per_second", 0.0).set_field("upload_errors_per_second", 0.0);
       b.push_back(std::move(m));
     }
     pipeline->submit(std::move(b));

@@ -20,10 +20,12 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <spdlog/spdlog.h>
 
+#include "engine/component_factory.hpp"
 #include "engine/output_runner.hpp"
 #include "engine/pipeline.hpp"
+#include "engine/plugin_loader.hpp"
+#include "routerpulse/clock.hpp"
 #include "routerpulse/health.hpp"
-#include "routerpulse/plugin_loader.hpp"
 
 using namespace routerpulse;
 
@@ -66,11 +68,11 @@ Metric traffic_metric(uint64_t n, int64_t ts) {
   m.set_tag("caller_id", "AA:BB:CC:00:07:D0");
   m.set_tag("customer_id", std::to_string(1000 + user));
   m.set_tag("package", "fiber-100M");
-  const double tx = user % 20 == 0 ? 97e6 : 12.5e6;  // 5% of users near their package
-  m.set_field("rx_bps", 1234567.0).set_field("tx_bps", tx);
-  m.set_field("rx_pps", 120.0).set_field("tx_pps", 640.0);
-  m.set_field("rx_drops_ps", 0.0).set_field("tx_drops_ps", 0.0);
-  m.set_field("rx_errors_ps", 0.0).set_field("tx_errors_ps", 0.0);
+  const double download = user % 20 == 0 ? 97e6 : 12.5e6;  // 5% of users near their package
+  m.set_field("download_bits_per_second", download).set_field("upload_bits_per_second", 1234567.0);
+  m.set_field("download_packets_per_second", 640.0).set_field("upload_packets_per_second", 120.0);
+  m.set_field("download_drops_per_second", 0.0).set_field("upload_drops_per_second", 0.0);
+  m.set_field("download_errors_per_second", 0.0).set_field("upload_errors_per_second", 0.0);
   return m;
 }
 
@@ -85,15 +87,22 @@ Result run(const std::string& scenario, uint64_t total, size_t batch) {
   auto work = boost::asio::make_work_guard(io);
   SelfMetrics stats;
   HealthRegistry health;
-  auto log = spdlog::default_logger();
-  auto out = std::make_unique<NullOutput>();
+  // Contexts and components are made exactly as the engine makes them.
+  const engine::ContextServices services{io, stats, health, system_clock()};
+  auto out = std::make_shared<NullOutput>();
   auto* sink = out.get();
-  auto octx = std::unique_ptr<PluginContext>(new PluginContext{
-      "null", PluginKind::output, io, boost::asio::make_strand(io), log, stats, health, nullptr, nullptr, "", {}, {}});
+  auto octx = engine::make_context({.kind = PluginKind::output,
+                                    .id = "null",
+                                    .plugin = "null",
+                                    .pipeline = {},
+                                    .config_dir = {},
+                                    .interval = std::chrono::seconds(10),
+                                    .log = spdlog::default_logger()},
+                                   services);
   engine::OutputSettings s;
   s.batch_size = 1000;
   s.buffer_limit = 1000000;
-  auto runner = std::make_shared<engine::OutputRunner>(std::move(out), std::move(octx), s);
+  auto runner = std::make_shared<engine::OutputRunner>(out, octx, s);
   auto pipeline = std::make_shared<engine::Pipeline>("bench", stats);
   pipeline->outputs.push_back(runner);
 
@@ -104,21 +113,23 @@ Result run(const std::string& scenario, uint64_t total, size_t batch) {
       script = "/tmp/routerpulse-bench-trivial.lua";
       std::ofstream(script) << "function process(m) return m end\n";
     }
-    auto pctx = std::unique_ptr<PluginContext>(new PluginContext{"lua/bench", PluginKind::processor, io,
-                                                                 boost::asio::make_strand(io), log, stats, health,
-                                                                 nullptr, nullptr, "", {}, {}});
-    Options opts(YAML::Load("{script: " + script + ", tick_interval: 0}"), "processors.lua/bench",
-                 std::make_shared<const std::string>("<bench>"));
-    auto comp = loader.get(PluginKind::processor, "lua").descriptor->create(opts, *pctx);
-    opts.check_unknown();
-    engine::ProcessorStage st;
-    st.processor.reset(dynamic_cast<Processor*>(comp.release()));
-    st.processed = &stats.counter("processor", "metrics_processed_total", "", {{"processor", "lua/bench"}});
-    st.errors = &stats.counter("processor", "errors_total", "", {{"processor", "lua/bench"}});
-    st.ctx = std::move(pctx);
-    pipeline->stages.push_back(std::move(st));
-    lua_time = &stats.histogram("lua", "batch_duration_seconds", "", {{"processor", "lua/bench"}});
+    const PluginDescriptor& lua = *loader.get(PluginKind::processor, "lua").descriptor;
+    auto pctx = engine::make_context({.kind = PluginKind::processor,
+                                      .id = "lua/bench",
+                                      .plugin = "lua",
+                                      .pipeline = "bench",
+                                      .config_dir = ROUTERPULSE_BENCH_SOURCE_DIR,
+                                      .interval = std::chrono::seconds(10),
+                                      .log = spdlog::default_logger()},
+                                     services);
+    const Options opts =
+        engine::component_options(lua, YAML::Load("{script: " + script + ", tick_interval: 0}"),
+                                  "processors.lua/bench", std::make_shared<const std::string>("<bench>"));
+    auto processor = std::dynamic_pointer_cast<Processor>(engine::create_component(lua, opts, pctx));
+    pipeline->add_stage(std::move(processor), pctx);
+    lua_time = &pctx->self_metrics.histogram("batch_duration_seconds", "Time spent running the script over one batch");
   }
+  pipeline->start();
   runner->start();
   std::thread t([&] { io.run(); });
 
@@ -142,11 +153,10 @@ Result run(const std::string& scenario, uint64_t total, size_t batch) {
   r.cpu = cpu_seconds() - cpu0;
   r.alerts = sink->alerts.load();
   if (lua_time) r.lua_seconds = lua_time->sum();
-  for (auto& st : pipeline->stages) {
-    std::atomic<bool> stopped{false};
-    boost::asio::post(st.ctx->strand, [&] { st.processor->stop([&] { stopped = true; }); });
-    while (!stopped) std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
+  std::atomic<int> stopped{0};
+  pipeline->stop([&] { ++stopped; });
+  runner->stop([&] { ++stopped; });
+  while (stopped.load() < 2) std::this_thread::sleep_for(std::chrono::microseconds(100));
   work.reset();
   io.stop();
   t.join();

@@ -6,6 +6,9 @@
 //   misses — every metric carries a key never seen before, so every metric
 //            costs one lookup query (pipelined, max_in_flight deep).
 //
+// The processor is built by test::Harness exactly as the agent builds it (the
+// engine's component factory and make_context, SDK v2), on the system clock.
+//
 // Usage: bench_pg_enrich [customers=50000] [batch=1000] [warm_rounds=200]
 // Run through bench/pg_enrich/run.sh, which records the command line.
 #include <time.h>
@@ -22,7 +25,7 @@
 
 using namespace routerpulse;
 using namespace routerpulse::test;
-using Clock = std::chrono::steady_clock;
+using WallClock = std::chrono::steady_clock;  // the benchmark measures real time
 
 namespace {
 
@@ -32,7 +35,9 @@ std::string user(int i) {
   return buf;
 }
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(WallClock::time_point t0) {
+  return std::chrono::duration<double>(WallClock::now() - t0).count();
+}
 
 /// CPU time of this process (all threads), seconds: the machine may be shared,
 /// so rates are reported per wall second and per CPU second.
@@ -48,7 +53,7 @@ struct Timing {
 
 /// Runs `batches` through process() in one strand turn and waits for all of them.
 Timing run_all(EnrichUnderTest& e, std::vector<MetricBatch> batches, size_t* enriched) {
-  const auto t0 = Clock::now();
+  const auto t0 = WallClock::now();
   const double c0 = cpu_seconds();
   auto futures = e.process_all(std::move(batches));
   for (auto& f : futures) {

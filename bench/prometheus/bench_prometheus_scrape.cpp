@@ -1,6 +1,7 @@
 // Benchmark: output `prometheus` + the agent's HTTP server with N series.
 //
-// Loads the real plugin (build/plugins/librp_output_prometheus.so), fills it
+// Loads the real plugin (build/plugins/librp_output_prometheus.so), hosts it
+// the way the engine does (engine/component_factory.hpp), fills it
 // with N series shaped like PPPoE customer traffic (N/4 sessions × rx_bps,
 // tx_bps gauges and rx_bytes, tx_bytes counters; tags router, interface,
 // pppoe_user, customer_id) and measures:
@@ -20,10 +21,12 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "engine/component_factory.hpp"
+#include "engine/plugin_loader.hpp"
+#include "http/http_server.hpp"
 #include "http_client.hpp"
+#include "routerpulse/clock.hpp"
 #include "routerpulse/health.hpp"
-#include "routerpulse/http_server.hpp"
-#include "routerpulse/plugin_loader.hpp"
 #include "routerpulse/stats.hpp"
 
 #ifndef ROUTERPULSE_BENCH_PLUGIN_DIR
@@ -31,11 +34,13 @@
 #endif
 
 using namespace routerpulse;
-using Clock = std::chrono::steady_clock;
+using WallClock = std::chrono::steady_clock;
 
 namespace {
 
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+double ms_since(WallClock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(WallClock::now() - t0).count();
+}
 
 /// CPU time of the calling thread in ms (robust against other load on the machine).
 double thread_cpu_ms() {
@@ -60,7 +65,7 @@ MetricBatch make_batch(size_t sessions, uint64_t round) {
       m.reserve(4, 2);
       m.set_tag("router", router).set_tag("interface", "<pppoe-" + user + ">").set_tag("pppoe_user", user);
       m.set_tag("customer_id", std::to_string(100000 + i));
-      if (type == MetricType::gauge) m.set_field("rx_bps", uint64_t{1000 * i + round}).set_field("tx_bps", 12.5 * i);
+      if (type == MetricType::gauge) m.set_field("download_bits_per_second", uint64_t{1000 * i + round}).set_field("upload_bits_per_second", 12.5 * i);
       else m.set_field("rx_bytes", uint64_t{123456789 * round + i}).set_field("tx_bytes", uint64_t{98765 * round});
       b.push_back(std::move(m));
     }
@@ -93,11 +98,14 @@ int main(int argc, char** argv) {
     server.start();
 
     PluginLoader loader(plugin_dir);
-    const auto& plugin = loader.get(PluginKind::output, "prometheus");
-    PluginContext ctx{"prometheus", PluginKind::output, io, boost::asio::make_strand(io), log, stats, health,
-                      &server, nullptr, ".", std::chrono::seconds(10), {}};
-    Options opts(YAML::Load("{expire_after: 0}"), "outputs.prometheus", std::make_shared<const std::string>("<bench>"));
-    auto comp = plugin.descriptor->create(opts, ctx);
+    const PluginDescriptor& plugin = *loader.get(PluginKind::output, "prometheus").descriptor;
+    auto ctx = engine::make_context({.kind = PluginKind::output, .id = "prometheus", .plugin = "prometheus",
+                                     .pipeline = {}, .config_dir = ".", .interval = std::chrono::seconds(10),
+                                     .log = log},
+                                    {io, stats, health, system_clock(), &server});
+    const Options opts = engine::component_options(plugin, YAML::Load("{expire_after: 0}"), "outputs.prometheus",
+                                                   std::make_shared<const std::string>("<bench>"));
+    auto comp = engine::create_component(plugin, opts, ctx);
     auto& out = dynamic_cast<Output&>(*comp);
     comp->start();
 
@@ -116,14 +124,14 @@ int main(int argc, char** argv) {
       render_bytes = server.render_metrics().size();
       render.push_back(thread_cpu_ms() - c0);
     }
-    auto t0 = Clock::now();
+    auto t0 = WallClock::now();
     test::HttpClient client(server.port(), std::chrono::seconds(60));
     for (int i = 0; i < rounds; ++i) {
-      t0 = Clock::now();
+      t0 = WallClock::now();
       auto r = client.get("/metrics");
       plain.push_back(ms_since(t0));
       plain_bytes = r.body.size();
-      t0 = Clock::now();
+      t0 = WallClock::now();
       auto z = client.get("/metrics", {{"Accept-Encoding", "gzip"}});
       gz.push_back(ms_since(t0));
       gz_bytes = z.body.size();

@@ -29,7 +29,7 @@ long env_long(const char* name, long def) {
 Metric sample(long i) {
   Metric m("pppoe_traffic", now_ns());
   m.set_tag("router", "pop1-core").set_tag("pppoe_user", "cust" + std::to_string(i % 5000)).set_tag("interface", "<pppoe-cust>");
-  m.set_field("rx_bps", int64_t{12345678}).set_field("tx_bps", int64_t{2345678});
+  m.set_field("download_bits_per_second", int64_t{12345678}).set_field("upload_bits_per_second", int64_t{2345678});
   m.set_field("rx_bytes", uint64_t{987654321012}).set_field("tx_bytes", uint64_t{123456789012});
   return m;
 }
@@ -53,7 +53,9 @@ double redis_benchmark_rps(const std::string& cmd) {
 }
 
 // Writes every batch with one write in flight, chaining the next write from
-// the completion on the output's strand — as the engine's OutputRunner does —
+// the completion on the output's strand — as the engine's OutputRunner does
+// (the component and its context come from the engine's component factory,
+// through the test Harness) —
 // so no cross-thread hand-off per batch is measured. Returns false on any failure.
 bool write_all(RedisOutput& out, const std::vector<MetricBatch>& batches) {
   auto& strand = out.context().strand;
@@ -124,5 +126,5 @@ TEST_CASE("redis_stream XADD throughput vs redis-benchmark", "[bench]") {
   std::printf("runs=%ld (medians; ratio = median of per-run ratios); redis-benchmark command: redis-benchmark -p <port> -c 1 -n %ld -P %ld --csv XADD bench:rb "
               "MAXLEN '~' 100000 '*' data '<%zu-byte JSON>'\n",
               runs, entries, batch_size, payload.size());
-  CHECK(out.counter("redis_entries_written_total") == static_cast<uint64_t>(entries * runs));
+  CHECK(out.counter("entries_written_total") == static_cast<uint64_t>(entries * runs));  // routerpulse_redis_stream_*
 }

@@ -2,8 +2,8 @@
 -- speed of the package they pay for, for a sustained time.
 --
 -- Input: `pppoe_traffic` metrics (tags router, pppoe_user, interface,
--- caller_id; fields rx_bps, tx_bps in bits/s) that the pg_enrich processor
--- has enriched with the customer's package. pg_enrich adds whatever columns
+-- caller_id; fields download_bits_per_second, upload_bits_per_second) that
+-- the pg_enrich processor has enriched with the customer's package. pg_enrich adds whatever columns
 -- its query returns; this script reads, first one present wins:
 --   tag or field `package_mbps`    package speed in Mbit/s, e.g. "50" / 50
 --   tag `package`                  the plan name as in etc/schema.sql, with the
@@ -20,16 +20,16 @@
 -- Output: every metric passes. With `annotate`, pppoe_traffic metrics that
 -- have a package speed get the field package_utilization_ratio (double, rate
 -- / package). Alert `customer_near_package`, key = pppoe_user, label router,
--- value = the ratio, annotations package_bps, rate_bps (doubles) and
--- customer_id (when pg_enrich added that tag).
+-- value = the ratio, annotations package_bits_per_second,
+-- rate_bits_per_second (doubles) and customer_id (when pg_enrich added that tag).
 --
 -- Config (processors.lua/<id>.config), all optional:
 --   threshold: 0.95     ratio at or above which the customer counts as "near"
 --   for: 300            seconds the ratio must stay there before firing
 --   cooldown: 600       seconds after a resolve before it may fire again
---   direction: max      which rate to compare: rx | tx | max (of both); rx/tx
---                       are as the input reports them (on a PPPoE server's
---                       <pppoe-user> interface tx is towards the customer)
+--   direction: max      which rate to compare: download | upload | max (of
+--                       both), in the customer's direction as routeros_traffic
+--                       reports them (download = what the BRAS sends)
 --   severity: warning
 --   annotate: true      add package_utilization_ratio to the metric
 --   package_tag: package            tag holding the plan name
@@ -50,8 +50,8 @@ local cfg = {
 
 function init(config)
   options.merge(cfg, config)
-  if cfg.direction ~= "rx" and cfg.direction ~= "tx" and cfg.direction ~= "max" then
-    error(("config option 'direction' must be rx, tx or max, got '%s'"):format(cfg.direction))
+  if cfg.direction ~= "download" and cfg.direction ~= "upload" and cfg.direction ~= "max" then
+    error(("config option 'direction' must be download, upload or max, got '%s'"):format(cfg.direction))
   end
   if cfg.threshold <= 0 then error("config option 'threshold' must be > 0") end
 end
@@ -68,7 +68,7 @@ local function parse_rate(text)
 end
 
 -- Package speed in bits/s, or nil.
-local function package_bps(m)
+local function package_bits_per_second(m)
   local key = cfg.package_mbps_key
   local mbps = tonumber(m.tags[key]) or tonumber(m.fields[key])
   if mbps then return mbps * 1e6 end
@@ -86,12 +86,13 @@ end
 function process(m)
   if m.name ~= "pppoe_traffic" then return m end
   local user = m.tags.pppoe_user
-  local package = package_bps(m)
+  local package = package_bits_per_second(m)
   if not user or not package or package <= 0 then return m end
 
-  local rx = tonumber(m.fields.rx_bps) or 0
-  local tx = tonumber(m.fields.tx_bps) or 0
-  local rate = (cfg.direction == "rx" and rx) or (cfg.direction == "tx" and tx) or math.max(rx, tx)
+  local download = tonumber(m.fields.download_bits_per_second) or 0
+  local upload = tonumber(m.fields.upload_bits_per_second) or 0
+  local rate = (cfg.direction == "download" and download) or (cfg.direction == "upload" and upload)
+    or math.max(download, upload)
   local ratio = rate / package
   if cfg.annotate then m.fields.package_utilization_ratio = ratio end
 
@@ -105,7 +106,11 @@ function process(m)
     value = ratio,
     message = ("%s at %.0f%% of package (%.1f of %.1f Mbit/s)"):format(user, ratio * 100, rate / 1e6, package / 1e6),
     labels = { router = m.tags.router },
-    annotations = { package_bps = package + 0.0, rate_bps = rate + 0.0, customer_id = m.tags.customer_id },
+    annotations = {
+      package_bits_per_second = package + 0.0,
+      rate_bits_per_second = rate + 0.0,
+      customer_id = m.tags.customer_id,
+    },
   }
   return m
 end

@@ -4,11 +4,12 @@
 --   drop_measurements: [neighbor]          drop these measurements entirely
 --   drop_tags: { interface: "^<l2tp%-" }   drop a metric when the tag's value
 --                                          matches the Lua pattern
---   drop_zero_fields: [rx_drops, tx_drops, rx_errors, tx_errors]
+--   drop_zero_fields: [download_drops_per_second, upload_drops_per_second]
 --                                          remove these fields when they are 0
---   idle_below_bps: 0                      > 0: a pppoe_traffic sample whose
---                                          rx_bps and tx_bps are both below
---                                          this is idle ...
+--   idle_below_bits_per_second: 0          > 0: a pppoe_traffic sample whose
+--                                          download_bits_per_second and
+--                                          upload_bits_per_second are both
+--                                          below this is idle ...
 --   idle_keep_every: 300                   ... and only one idle sample per
 --                                          series (name + all tags) is kept
 --                                          every this many seconds of metric
@@ -24,7 +25,7 @@ local cfg = {
   drop_measurements = {},
   drop_tags = {},
   drop_zero_fields = {},
-  idle_below_bps = 0,
+  idle_below_bits_per_second = 0,
   idle_keep_every = 300,
 }
 local drop_measurement = {}
@@ -57,10 +58,11 @@ function process(m)
   for _, f in ipairs(cfg.drop_zero_fields) do
     if m.fields[f] == 0 then m.fields[f] = nil end
   end
-  if cfg.idle_below_bps > 0 and m.name == "pppoe_traffic" then
-    local rx, tx = tonumber(m.fields.rx_bps), tonumber(m.fields.tx_bps)
+  local idle_below = cfg.idle_below_bits_per_second
+  if idle_below > 0 and m.name == "pppoe_traffic" then
+    local down, up = tonumber(m.fields.download_bits_per_second), tonumber(m.fields.upload_bits_per_second)
     local key = series_key(m)
-    if rx and tx and rx < cfg.idle_below_bps and tx < cfg.idle_below_bps then
+    if down and up and down < idle_below and up < idle_below then
       local last = last_kept[key]
       if last and m.time - last < cfg.idle_keep_every * 1000000000 then return nil end
       last_kept[key] = m.time

@@ -5,14 +5,15 @@
 --   measurements: { pppoe_traffic: customer_traffic }   rename measurements
 --   tags: { caller_id: mac_address }                    rename tags
 --   fields:                                             rename and/or scale fields
---     rx_bps: { to: rx_mbps, scale: 0.000001 }          value × scale, as a float
---     tx_bps: tx_bits_per_second                        plain rename
---   routeros_durations: [uptime]                        "1w2d3h4m5s" → uptime_s
+--     download_bits_per_second:                         value × scale, as a float
+--       { to: download_megabits_per_second, scale: 0.000001 }
+--     upload_bits_per_second: upload_rate               plain rename
+--   routeros_durations: [uptime]                        "1w2d3h4m5s" → uptime_seconds
 --
 -- Fields: only numeric values are renamed/scaled; a scaled value is a float
 -- (double). A renamed field keeps Lua's type (a former uint64 becomes int64).
 -- Durations: RouterOS writes them as `1w2d3h4m5s`, `500ms`, `1d02:03:04` or
--- `02:03:04`; the field is replaced by `<name>_s`, whole seconds as an
+-- `02:03:04`; the field is replaced by `<name>_seconds`, whole seconds as an
 -- integer (sub-second parts are cut). A string that is not a duration is left
 -- alone.
 
@@ -85,7 +86,7 @@ function process(m)
     local seconds = type(v) == "string" and routeros_duration_seconds(v)
     if seconds then
       m.fields[name] = nil
-      m.fields[name .. "_s"] = seconds
+      m.fields[name .. "_seconds"] = seconds
     end
   end
   return m

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -19,6 +20,16 @@ std::string bin() { return test::build_dir() + "/routerpulse"; }
 
 std::string config(const std::string& plugin_dir, const std::string& body) {
   return "agent:\n  plugin_dir: " + plugin_dir + "\n  shutdown_timeout: 5s\n" + body;
+}
+
+/// The value of one series on the agent's /metrics (0 when absent or unreachable).
+double scrape(int port, const std::string& series) {
+  std::string out;
+  if (test::run_command("curl -sf http://127.0.0.1:" + std::to_string(port) + "/metrics", &out) != 0) return 0;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  return 0;
 }
 
 int count_lines(const std::string& s, const std::string& needle) {
@@ -104,12 +115,16 @@ TEST_CASE("run: internal → file every interval, SIGTERM exits 0 and flushes", 
   auto path = dir.file("agent.yaml");
   auto out = dir.file("metrics.out");
   // flush_interval 1h and a huge batch: only the SIGTERM drain can write.
-  write_file(path, config(test::plugin_dir(),
-                          "inputs: {internal: {interval: 100ms}}\n"
-                          "outputs: {file: {files: [" + out + "], batch_size: 100000, flush_interval: 1h}}\n"
-                          "pipelines:\n  main: {inputs: [internal], outputs: [file]}\n"));
+  int port = test::free_port();
+  write_file(path, "agent:\n  plugin_dir: " + test::plugin_dir() + "\n  shutdown_timeout: 5s\n  http: {listen: 127.0.0.1:" +
+                       std::to_string(port) + "}\n"
+                       "inputs: {internal: {interval: 100ms}}\n"
+                       "outputs: {file: {files: [" + out + "], batch_size: 100000, flush_interval: 1h}}\n"
+                       "pipelines:\n  main: {inputs: [internal], outputs: [file]}\n");
   test::Process p({bin(), "run", "-c", path}, dir.file("agent.log"));
-  std::this_thread::sleep_for(700ms);
+  // Wait for three completed gathers (the agent's own counter), not for time.
+  REQUIRE(test::wait_until([&] { return scrape(port, "routerpulse_input_gathers_total{input=\"internal\"}") >= 3; },
+                           20s));
   CHECK(read_file(out).empty());
   p.signal(SIGTERM);
   auto rc = p.wait(10s);
@@ -132,8 +147,8 @@ TEST_CASE("run: SIGHUP reload keeps metrics buffered while the output was failin
   };
   write_file(path, body("/dev/full"));  // every write fails with ENOSPC
   test::Process p({bin(), "run", "-c", path}, dir.file("agent.log"));
+  // Once a write has failed, its metrics wait in the buffer: they must come out after the reload.
   REQUIRE(test::wait_until([&] { return read_file(dir.file("agent.log")).find("failed") != std::string::npos; }, 10s));
-  std::this_thread::sleep_for(300ms);
   auto reload_at = std::chrono::duration_cast<std::chrono::nanoseconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();
   write_file(path, body(good));
@@ -182,4 +197,54 @@ TEST_CASE("the reference config etc/agent.yaml is valid", "[cli]") {
   INFO(out);
   CHECK(rc == 0);
   CHECK_THAT(out, Catch::Contains("OK ("));
+}
+
+TEST_CASE("check validates without constructing: no file, thread, socket or connection", "[cli]") {
+  // strace(1) sees every clone/socket/connect and every file opened for writing.
+  test::TempDir dir;
+  auto trace = dir.file("strace.log");
+  auto out_file = dir.file("would-be-created.out");
+  auto path = dir.file("agent.yaml");
+  write_file(path, config(test::plugin_dir(),
+                          "inputs: {internal: {}}\noutputs: {file: {files: [" + out_file + "]}}\n"
+                          "pipelines:\n  main: {inputs: [internal], outputs: [file]}\n"));
+  std::string env = "ROUTERPULSE_API_KEY=k POP1_CORE_PASSWORD=p POP1_BNG2_PASSWORD=p "
+                    "PG_DSN='host=127.0.0.1 port=1 dbname=x connect_timeout=1' ";
+  for (const std::string& cfg : {path, test::source_dir() + "/etc/agent.yaml"}) {
+    std::string out;
+    int rc = test::run_command(env + "strace -f -qq -o " + trace +
+                                   " -e trace=clone,clone3,fork,vfork,socket,connect,openat,open,creat " + bin() +
+                                   " check -c " + cfg + " 2>&1",
+                               &out);
+    INFO(out);
+    REQUIRE(rc == 0);
+    std::istringstream in(read_file(trace));
+    std::vector<std::string> offending;
+    for (std::string line; std::getline(in, line);) {
+      bool spawn = line.find("clone(") != std::string::npos || line.find("clone3(") != std::string::npos ||
+                   line.find("fork(") != std::string::npos;
+      bool net = line.find("socket(") != std::string::npos || line.find("connect(") != std::string::npos;
+      bool write = (line.find("open") != std::string::npos || line.find("creat(") != std::string::npos) &&
+                   (line.find("O_WRONLY") != std::string::npos || line.find("O_RDWR") != std::string::npos ||
+                    line.find("O_CREAT") != std::string::npos);
+      if (spawn || net || write) offending.push_back(line);
+    }
+    INFO(cfg);
+    for (const auto& l : offending) UNSCOPED_INFO(l);
+    CHECK(offending.empty());
+  }
+  CHECK_FALSE(std::filesystem::exists(out_file));
+}
+
+TEST_CASE("check refuses duplicate keys and duplicate component ids with both positions", "[cli]") {
+  test::TempDir dir;
+  auto path = dir.file("agent.yaml");
+  write_file(path, config(test::plugin_dir(),
+                          "inputs:\n  internal: {}\n  internal: {interval: 5s}\n"
+                          "outputs: {file: {}}\n"
+                          "pipelines:\n  main: {inputs: [internal], outputs: [file]}\n"));
+  std::string out;
+  CHECK(test::run_command(bin() + " check -c " + path + " 2>&1", &out) == 2);
+  CHECK_THAT(out, Catch::Contains(path + ":6:3: inputs.internal: duplicate component id \"internal\" (first defined "
+                                         "at line 5, column 3)"));
 }

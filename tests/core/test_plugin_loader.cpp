@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "harness.hpp"
-#include "routerpulse/plugin_loader.hpp"
+#include "engine/plugin_loader.hpp"
 
 using namespace routerpulse;
 

@@ -47,3 +47,32 @@ TEST_CASE("health: worst state wins, routers degrade", "[health]") {
   CHECK(r.overall() == HealthState::unhealthy);
   CHECK_THAT(r.to_json(), Catch::Contains("\"connection refused\""));
 }
+
+TEST_CASE("self-metrics: registering a name with another kind is a clear error, never a crash", "[stats]") {
+  SelfMetrics s;
+  s.counter("lua", "alerts_total", "Alerts", {{"processor", "lua"}});
+  // Same labels and new labels: both refused with the full name and both kinds.
+  CHECK_THROWS_MATCHES(s.gauge("lua", "alerts_total", "x", {{"processor", "lua"}}), SelfMetricsError,
+                       Catch::Message("self-metric routerpulse_lua_alerts_total is already registered as a counter; "
+                                      "cannot register it as a gauge"));
+  CHECK_THROWS_AS(s.histogram("lua", "alerts_total", "x", {{"processor", "other"}}), SelfMetricsError);
+  std::string text;
+  s.write_prometheus(text);  // still exposes what was registered
+  CHECK_THAT(text, Catch::Contains("routerpulse_lua_alerts_total{processor=\"lua\"} 0"));
+}
+
+TEST_CASE("self-metrics scope: plugin name as subsystem, instance labels first", "[stats]") {
+  SelfMetrics s;
+  SelfMetricsScope a(s, "pg_enrich", {{"processor", "pg_enrich"}, {"pipeline", "customers"}});
+  SelfMetricsScope b(s, "pg_enrich", {{"processor", "pg_enrich"}, {"pipeline", "alerts"}});
+  a.gauge("cache_entries", "Entries").set(10);
+  b.gauge("cache_entries", "Entries").set(20);  // a second instance no longer overwrites the first
+  a.subsystem("processor").counter("metrics_processed_total", "In").inc(3);
+  std::string text;
+  s.write_prometheus(text);
+  CHECK_THAT(text, Catch::Contains("routerpulse_pg_enrich_cache_entries{processor=\"pg_enrich\",pipeline=\"customers\"} 10"));
+  CHECK_THAT(text, Catch::Contains("routerpulse_pg_enrich_cache_entries{processor=\"pg_enrich\",pipeline=\"alerts\"} 20"));
+  CHECK_THAT(text, Catch::Contains(
+                       "routerpulse_processor_metrics_processed_total{processor=\"pg_enrich\",pipeline=\"customers\"} 3"));
+  CHECK(a.labels({{"query", "q"}}).back() == std::pair<std::string, std::string>{"query", "q"});
+}

@@ -114,7 +114,7 @@ TEST_CASE("the demo POP pipeline delivers enriched customer traffic end to end",
   nlohmann::json prom_result;
   bool prom_ok = wait_until(
       [&] {
-        auto r = http_get(prom_port, "/api/v1/query?query=" + url_encode("pppoe_traffic_tx_bps{customer_id!=\"\"}"));
+        auto r = http_get(prom_port, "/api/v1/query?query=" + url_encode("pppoe_traffic_download_bits_per_second{customer_id!=\"\"}"));
         if (r.status != 200) return false;
         prom_result = nlohmann::json::parse(r.body, nullptr, false);
         return prom_result.is_object() && prom_result["data"]["result"].size() >= static_cast<size_t>(kRouters * kSessions / 2);
@@ -132,7 +132,7 @@ TEST_CASE("the demo POP pipeline delivers enriched customer traffic end to end",
   // although churn has shown the agent more users than that.
   auto metrics = http_get(http_port, "/metrics").body;
   std::set<std::string> live_users;
-  std::regex series_re("^pppoe_traffic_tx_bps\\{[^}]*pppoe_user=\"([^\"]+)\"");
+  std::regex series_re("^pppoe_traffic_download_bits_per_second\\{[^}]*pppoe_user=\"([^\"]+)\"");
   std::istringstream ms(metrics);
   for (std::string line; std::getline(ms, line);) {
     std::smatch m;

@@ -14,7 +14,7 @@
 #include "harness.hpp"
 #include "http_client.hpp"
 #include "promtool.hpp"
-#include "routerpulse/http_server.hpp"
+#include "http/http_server.hpp"
 
 using namespace routerpulse;
 using namespace routerpulse::test;

@@ -100,7 +100,7 @@ routeros::RouterConfig ClientEnv::config(const std::string& name, int port) {
   c.username = "admin";
   c.timeout = std::chrono::seconds(3);
   c.connect_timeout = std::chrono::seconds(2);
-  c.reconnect_min = std::chrono::milliseconds(50);
+  c.reconnect_initial = std::chrono::milliseconds(50);
   c.reconnect_max = std::chrono::milliseconds(400);
   c.keepalive = std::chrono::seconds(0);
   return c;
@@ -135,6 +135,12 @@ bool ClientEnv::wait_up(routeros::Session& s, std::chrono::milliseconds timeout)
 uint64_t ClientEnv::errors(const std::string& router, const std::string& kind) {
   return stats.counter("routeros", "errors_total", "RouterOS API errors by kind", {{"router", router}, {"kind", kind}})
       .value();
+}
+
+routeros::RouterConfig sim_router_config(const std::string& name, int port, std::chrono::nanoseconds keepalive) {
+  routeros::RouterConfig c = ClientEnv::config(name, port);
+  c.keepalive = keepalive;
+  return c;
 }
 
 }  // namespace routerpulse::test

@@ -67,4 +67,11 @@ class ClientEnv {
   std::vector<std::shared_ptr<routeros::Session>> sessions_;
 };
 
+/// Router config for a long-running client of the simulator, such as an input
+/// under test that shares the session through a RouterRegistry:
+/// ClientEnv::config (short timeouts, fast backoff) plus a keepalive, so a
+/// stalled router is noticed and the session reconnects.
+routeros::RouterConfig sim_router_config(const std::string& name, int port,
+                                         std::chrono::nanoseconds keepalive = std::chrono::seconds(2));
+
 }  // namespace routerpulse::test

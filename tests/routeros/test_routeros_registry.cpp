@@ -46,7 +46,7 @@ routers:
     port: 18728
     username: api
     keepalive: 0
-    reconnect_min: 250ms
+    reconnect_initial: 250ms
     reconnect_max: 10s
     max_pending: 50
 )");
@@ -64,7 +64,7 @@ routers:
   CHECK(c2.port == 18728);
   CHECK(c2.password.empty());
   CHECK(c2.keepalive == 0s);
-  CHECK(c2.reconnect_min == 250ms);
+  CHECK(c2.reconnect_initial == 250ms);
   CHECK(c2.max_pending == 50);
   CHECK(c2.connect_timeout == 10s);
   CHECK(e.reg.find("nope") == nullptr);
@@ -73,7 +73,7 @@ routers:
 TEST_CASE("routers: invalid options name file, line, column and option path", "[registry][config]") {
   CHECK(config_error("routers:\n  pop1: { host: a, username: u, prot: 1 }\n") ==
         "agent.yaml:2:33: routers.pop1.prot: unknown option (known: ca_file, connect_timeout, host, keepalive, login, "
-        "max_pending, max_sentence_bytes, max_word_bytes, password, port, reconnect_max, reconnect_min, timeout, "
+        "max_pending, max_sentence_bytes, max_word_bytes, password, port, reconnect_initial, reconnect_max, timeout, "
         "tls, tls_server_name, tls_verify, username)");
   CHECK(config_error("routers:\n  pop1: { host: a, username: u, port: 70000 }\n").find(
             "agent.yaml:2:39: routers.pop1.port: expected an integer between 1 and 65535") == 0);
@@ -87,8 +87,8 @@ TEST_CASE("routers: invalid options name file, line, column and option path", "[
             .find("routers.pop1.timeout: expected a duration") != std::string::npos);
   CHECK(config_error("routers:\n  pop1: { host: a, username: u, timeout: 0 }\n")
             .find("routers.pop1.timeout: must be greater than 0") != std::string::npos);
-  CHECK(config_error("routers:\n  pop1: { host: a, username: u, reconnect_min: 1m, reconnect_max: 10s }\n")
-            .find("routers.pop1.reconnect_min: must not be greater than reconnect_max") != std::string::npos);
+  CHECK(config_error("routers:\n  pop1: { host: a, username: u, reconnect_initial: 1m, reconnect_max: 10s }\n")
+            .find("routers.pop1.reconnect_initial: must not be greater than reconnect_max") != std::string::npos);
   CHECK(config_error("routers:\n  pop1: { host: a, username: u, ca_file: x.pem }\n")
             .find("routers.pop1.ca_file: only valid with tls: true") != std::string::npos);
   CHECK(config_error("routers: [a, b]\n").find("agent.yaml:1:10: routers: expected a map") == 0);
@@ -108,7 +108,7 @@ TEST_CASE("registry start/stop against the simulator; one shared session per rou
   RouterRegistry reg(env.io, env.stats, env.health, nullptr);
   auto file = std::make_shared<const std::string>("agent.yaml");
   reg.configure(yaml("routers:\n  a: { host: 127.0.0.1, port: " + std::to_string(sim.port(0)) +
-                     ", username: admin, reconnect_min: 50ms, reconnect_max: 200ms }\n"
+                     ", username: admin, reconnect_initial: 50ms, reconnect_max: 200ms }\n"
                      "  b: { host: 127.0.0.1, port: " + std::to_string(sim.port(1)) + ", username: admin }\n")["routers"],
                 file);
   auto a = reg.find("a");

@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include "engine/component_factory.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -159,6 +161,17 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds tim
   return true;
 }
 
+bool advance_until(ManualClock& clock, Duration step, const std::function<bool()>& pred,
+                   std::chrono::milliseconds timeout) {
+  return wait_until(
+      [&] {
+        if (pred()) return true;
+        clock.advance(step);
+        return false;
+      },
+      timeout);
+}
+
 bool wait_for_port(int port, std::chrono::milliseconds timeout) {
   return wait_until(
       [port] {
@@ -185,32 +198,53 @@ Harness::~Harness() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::unique_ptr<Component> Harness::create(PluginKind kind, const std::string& name, const std::string& yaml_text,
-                                           const std::string& id) {
-  const auto& l = loader.get(kind, name);
-  std::string cid = id.empty() ? name : id;
-  auto log = spdlog::get(cid);
+namespace {
+std::shared_ptr<spdlog::logger> test_logger(const std::string& id) {
+  auto log = spdlog::get(id);
   if (!log) {
-    log = std::make_shared<spdlog::logger>(cid, std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    log = std::make_shared<spdlog::logger>(id, std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
     log->set_level(spdlog::level::debug);
   }
-  auto ctx = std::unique_ptr<PluginContext>(new PluginContext{
-      cid, kind, io, boost::asio::make_strand(io), log, stats, health, http, routers, config_dir,
-      std::chrono::seconds(10), {}});
-  ctx->emit = [this](MetricBatch&& b) {
-    std::lock_guard lk(mu_);
-    for (auto& m : b) {
-      if (m.time() == 0) m.set_time(now_ns());
-      emitted_.push_back(std::move(m));
-    }
-  };
+  return log;
+}
+}  // namespace
+
+std::shared_ptr<Component> Harness::create(PluginKind kind, const std::string& name, const std::string& yaml_text,
+                                           const std::string& id, const std::string& pipeline) {
+  const auto& l = loader.get(kind, name);
+  std::string cid = id.empty() ? name : id;
+  auto ctx = engine::make_context(
+      engine::ContextSpec{.kind = kind,
+                          .id = cid,
+                          .plugin = name,
+                          .pipeline = kind == PluginKind::processor ? pipeline : std::string(),
+                          .config_dir = config_dir,
+                          .interval = std::chrono::seconds(10),
+                          .log = test_logger(cid)},
+      engine::ContextServices{io, stats, health, *clock, http, routers});
+  if (kind != PluginKind::output) {
+    ctx->emit = [this, c = clock](MetricBatch&& b) {
+      std::lock_guard lk(mu_);
+      for (auto& m : b) {
+        if (m.time() == 0) m.set_time(c->now_ns());
+        emitted_.push_back(std::move(m));
+      }
+    };
+  }
   auto file = std::make_shared<const std::string>("<test>");
   std::string section = std::string(to_string(kind)) + "s";
-  Options opts(yaml(yaml_text.empty() ? "{}" : yaml_text), section + "." + cid, file);
-  contexts_.push_back(std::move(ctx));
-  auto c = l.descriptor->create(opts, *contexts_.back());
-  opts.check_unknown();
-  return c;
+  Options opts = engine::component_options(*l.descriptor, yaml(yaml_text.empty() ? "{}" : yaml_text),
+                                           section + "." + cid, file);
+  contexts_.push_back(ctx);
+  return engine::create_component(*l.descriptor, opts, ctx);
+}
+
+void Harness::validate(PluginKind kind, const std::string& name, const std::string& yaml_text) {
+  const auto& l = loader.get(kind, name);
+  auto file = std::make_shared<const std::string>("<test>");
+  Options opts = engine::component_options(*l.descriptor, yaml(yaml_text.empty() ? "{}" : yaml_text),
+                                           std::string(to_string(kind)) + "s." + name, file);
+  engine::validate_component(*l.descriptor, opts);
 }
 
 void Harness::run_on(PluginContext& ctx, const std::function<void()>& fn) {

@@ -16,9 +16,10 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "engine/plugin_loader.hpp"
+#include "routerpulse/clock.hpp"
 #include "routerpulse/health.hpp"
 #include "routerpulse/plugin.hpp"
-#include "routerpulse/plugin_loader.hpp"
 #include "routerpulse/stats.hpp"
 
 namespace routerpulse::test {
@@ -77,11 +78,18 @@ int run_command(const std::string& cmd, std::string* out = nullptr);
 /// Polls `pred` every 10 ms until it is true or `timeout` elapses.
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
+/// Advances `clock` by `step` at every poll until `pred` holds (bounded by
+/// `timeout` of real time): drives timers forward until their effect shows.
+bool advance_until(ManualClock& clock, Duration step, const std::function<bool()>& pred,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 /// Waits until something accepts TCP connections on 127.0.0.1:port.
 bool wait_for_port(int port, std::chrono::milliseconds timeout);
 
-/// Hosts plugins the way the agent does: one io_context run by a thread,
-/// one strand per component, shared registries, captured emits.
+/// Hosts plugins the way the agent does (the engine's own component factory):
+/// one io_context run by a thread, one scoped context and strand per
+/// component, shared registries, captured emits, and a clock — the system
+/// clock unless a test sets `clock` (e.g. to a ManualClock) before create().
 class Harness {
  public:
   Harness();
@@ -92,12 +100,19 @@ class Harness {
   HealthRegistry health;
   PluginLoader loader;
 
-  /// Builds a component of `kind`/`name` from YAML option text. The component's
-  /// id is `name`; emitted metrics are appended to emitted() (inputs).
-  /// Throws ConfigError / PluginLoadError like the agent would; unknown options
-  /// are reported (check_unknown) like the agent does.
-  std::unique_ptr<Component> create(PluginKind kind, const std::string& name, const std::string& yaml,
-                                    const std::string& id = {});
+  /// Builds a component of `kind`/`name` from YAML option text, validated
+  /// exactly as the agent does (declared options, engine options, the
+  /// plugin's validate). The id is `id` or `name`; processors get pipeline
+  /// `pipeline`. Emitted metrics (inputs and processors) are appended to
+  /// emitted(). Throws ConfigError / PluginLoadError like the agent would.
+  std::shared_ptr<Component> create(PluginKind kind, const std::string& name, const std::string& yaml,
+                                    const std::string& id = {}, const std::string& pipeline = "main");
+
+  /// Validates like `routerpulse check` (nothing constructed). Throws ConfigError.
+  void validate(PluginKind kind, const std::string& name, const std::string& yaml);
+
+  /// The clock given to components created from now on.
+  Clock* clock = &system_clock();
 
   /// The context of the last created component (valid while the harness lives).
   PluginContext& last_context() { return *contexts_.back(); }
@@ -131,7 +146,7 @@ class Harness {
   routeros::RouterRegistry* routers = nullptr;
 
  private:
-  std::vector<std::unique_ptr<PluginContext>> contexts_;
+  std::vector<std::shared_ptr<PluginContext>> contexts_;
   std::mutex mu_;
   MetricBatch emitted_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;

@@ -13,8 +13,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <limits>
 #include <optional>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -66,6 +68,55 @@ YAML::Node load_config_text(const std::string& text, const std::string& file,
 /// Reads and parses a YAML file (see load_config_text). Throws ConfigError.
 YAML::Node load_config_file(const std::string& path);
 
+/// The type of a declared option (see OptionSpec).
+enum class OptionType {
+  string,       ///< a scalar
+  integer,      ///< int64; range from min/max
+  number,       ///< finite double; range from min/max
+  boolean,      ///< true/false (also yes/no, on/off)
+  duration,     ///< `250ms`, `10s`, `1m30s`; range from min/max in seconds
+  choice,       ///< one of `choices` ("a|b|c")
+  string_list,  ///< a list of strings (a single scalar is a one-element list)
+  string_map,   ///< a map of string → string
+  map,          ///< a nested map the plugin reads itself (Options::child)
+  list,         ///< a list the plugin reads itself (Options::raw)
+  any,          ///< any YAML value the plugin reads itself
+};
+
+/// "string", "integer", "duration", … for docs and errors.
+const char* to_string(OptionType t) noexcept;
+
+/// One declared option — Fluent Bit's config_map entry. A plugin declares all
+/// of its options once, as a `static constexpr OptionSpec options[]` table;
+/// from it the engine parses defaults, rejects unknown keys, checks types,
+/// ranges and choices with file:line:col (before anything is constructed),
+/// renders `routerpulse plugins --sample NAME`, and a test checks the plugin
+/// README's option table against it.
+struct OptionSpec {
+  const char* name;
+  OptionType type;
+  /// The default as YAML text (`"10s"`, `"[stdout]"`, `"true"`), or nullptr
+  /// when the option has no default (absent means "not set").
+  const char* default_value = nullptr;
+  /// One line for the sample config and the README.
+  const char* doc = "";
+  bool required = false;
+  /// Inclusive range for integer/number, and for duration in seconds
+  /// (use kPositive for "greater than 0").
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+  /// For choice: the allowed values separated by '|'.
+  const char* choices = nullptr;
+  /// A YAML value shown in the sample when there is no default (required
+  /// options are written uncommented with it, so the sample passes `check`).
+  const char* example = nullptr;
+};
+
+/// `min` for durations and numbers that must be greater than 0.
+inline constexpr double kPositive = 1e-9;
+
+using OptionTable = std::span<const OptionSpec>;
+
 /// A typed, path-aware view of one YAML mapping (a component's options).
 /// Every accessor marks its key as known; `check_unknown()` then reports any
 /// key the plugin never asked for ("unknown option"), which is how strict
@@ -75,6 +126,27 @@ class Options {
   /// `node` must be a map or null (null = all defaults). `path` is the
   /// option path of the node itself, e.g. `inputs.icmp/backbone`.
   Options(YAML::Node node, std::string path, std::shared_ptr<const std::string> file);
+  /// With declared options: `validate_declared()` checks them, and the
+  /// one-argument accessors below take their defaults and ranges from `spec`.
+  /// Several tables may be attached (the plugin's and the engine's).
+  Options(YAML::Node node, std::string path, std::shared_ptr<const std::string> file,
+          std::vector<OptionTable> spec);
+
+  /// Checks every key against the attached tables: unknown keys, types,
+  /// ranges, choices, required options. Throws the first ConfigError.
+  void validate_declared() const;
+  /// The declared entry for `key` (nullptr when not declared).
+  const OptionSpec* spec(const std::string& key) const;
+
+  // Accessors for declared options: value or the table's default. Asking for
+  // an undeclared option throws std::logic_error (a plugin bug).
+  std::string str(const std::string& key) const;
+  std::optional<std::string> optional_str(const std::string& key) const;
+  int64_t integer(const std::string& key) const;
+  double number(const std::string& key) const;
+  bool boolean(const std::string& key) const;
+  Duration duration(const std::string& key) const;
+  std::vector<std::string> strings(const std::string& key) const;
 
   const std::string& path() const noexcept { return path_; }
   const std::string& file() const noexcept { return *file_; }
@@ -94,6 +166,9 @@ class Options {
   double get_double(const std::string& key, double def) const;
   bool get_bool(const std::string& key, bool def) const;
   Duration get_duration(const std::string& key, Duration def) const;
+  /// A duration within [min, max]; `min` > 0 reads "must be greater than 0".
+  Duration get_duration(const std::string& key, Duration def, Duration min,
+                        Duration max = Duration::max()) const;
   /// A list of strings; a single scalar is accepted as a one-element list.
   std::vector<std::string> get_string_list(const std::string& key,
                                            const std::vector<std::string>& def) const;
@@ -117,12 +192,19 @@ class Options {
  private:
   YAML::Node get(const std::string& key) const;
   std::string child_path(const std::string& key) const;
+  const OptionSpec& declared(const std::string& key, OptionType t) const;
+  /// The value node, or the parsed default; undefined when neither.
+  YAML::Node value_or_default(const OptionSpec& s) const;
 
   YAML::Node node_;
   std::string path_;
   std::shared_ptr<const std::string> file_;
   mutable std::set<std::string> known_;
+  std::vector<OptionTable> spec_;
 };
+
+/// Checks that `value` (may be undefined) fits `s`; throws ConfigError located at it.
+void check_option_value(const Options& o, const OptionSpec& s, const YAML::Node& value);
 
 /// A ConfigError pointing at a YAML node.
 ConfigError config_error_at(const std::string& file, const YAML::Node& n, const std::string& option,

@@ -42,4 +42,23 @@ class HealthRegistry {
   std::map<std::string, Entry> routers_;
 };
 
+/// Health reported by one component under the key the engine chose for it
+/// (`inputs.<id>`, `outputs.<id>`, `processors.<id>@<pipeline>`).
+/// Copyable; thread-safe like the registry.
+class HealthScope {
+ public:
+  HealthScope(HealthRegistry& registry, std::string key) : registry_(&registry), key_(std::move(key)) {}
+  /// Sets this component's state.
+  void set(HealthState s, std::string detail = {}) const { registry_->set_component(key_, s, std::move(detail)); }
+  /// Removes the entry (e.g. on stop).
+  void clear() const { registry_->remove_component(key_); }
+  /// A sub-entry `<key>.<part>` (e.g. a connection the component holds).
+  HealthScope sub(const std::string& part) const { return {*registry_, key_ + "." + part}; }
+  const std::string& key() const noexcept { return key_; }
+
+ private:
+  HealthRegistry* registry_;
+  std::string key_;
+};
+
 }  // namespace routerpulse

@@ -108,19 +108,72 @@ using MetricBatch = std::vector<Metric>;
 /// false for strings.
 bool field_as_double(const FieldValue& v, double& out) noexcept;
 
-/// Appends one metric in InfluxDB line protocol (with trailing '\n'), escaping
-/// measurement, tag keys/values and field keys/strings as the spec requires:
-/// measurement escapes `,` and space; tag keys/values and field keys escape
-/// `,`, `=` and space; string field values escape `"` and `\`. Integers get
-/// the `i` suffix, unsigned the `u` suffix. A metric without fields is
-/// skipped (line protocol requires at least one field).
+/// Appends one metric in InfluxDB line protocol with its trailing '\n' — always
+/// exactly one line, or nothing when the metric cannot be written. Follows the
+/// spec (https://docs.influxdata.com/influxdb/v2/reference/syntax/line-protocol/,
+/// "Special characters" and "Escaping backslashes"):
+///
+///   | element           | written with a backslash before it                          |
+///   |-------------------|-------------------------------------------------------------|
+///   | measurement       | `,` space `\`                                               |
+///   | tag key and value | `,` `=` space `\`                                           |
+///   | field key         | `,` `=` space `\`                                           |
+///   | string field      | `"` `\` (the value is between double quotes)                |
+///
+/// Control characters, so that a line stays one line and every reader accepts
+/// it (routerpulse's choice; the spec has no escape for them):
+///  - identifiers (measurement, tag keys and values, field keys): tab, LF, CR
+///    and form feed are written `\t`, `\n`, `\r`, `\f`; the other control
+///    characters (U+0000–U+001F, DEL) `\xHH` with two lower-case hex digits
+///    (InfluxDB's Go line-protocol decoder rejects them raw, and InfluxDB 1.x
+///    takes a NUL at the start of a line for white space);
+///  - string field values: LF and CR are written `\n` and `\r` (a raw LF ends
+///    the line, a raw CR is a line end to CRLF-aware readers); the other
+///    control characters stay as they are inside the quotes.
+/// Every literal backslash is doubled, so these sequences are unambiguous: a
+/// reader that knows them gets the original text back; a reader that follows
+/// only the spec keeps them as the characters written (InfluxDB's Go parser
+/// does so in identifiers and decodes `\n`/`\r` in strings). InfluxDB 1.x
+/// keeps `\\` in identifiers as two backslashes (the documented rule and
+/// InfluxDB 3 read one), and it accepts but mis-files a measurement in which a
+/// backslash comes right before `,` `=` `"` or space (its fields can never be
+/// queried): avoid such measurement names when writing to it. Valid UTF-8 is
+/// written as it is; invalid UTF-8 is replaced with U+FFFD, one per maximal
+/// ill-formed subsequence, as in JSON.
+/// A measurement starting with `#` is written `\#...` (a line starting with `#`
+/// is a comment).
+///
+/// What line protocol cannot carry is left out, never written as an invalid
+/// line:
+///  - a tag with an empty key or value (the spec: omit the tag);
+///  - a field with an empty key, or a double field that is NaN or ±Inf (see
+///    routerpulse/format.hpp);
+///  - a tag or field whose key or value ends in a backslash: every InfluxDB
+///    parser reads a backslash before `,` `=` or space as escaping it (InfluxDB 3
+///    rejects such names outright);
+///  - the whole metric (nothing is appended) when its name is empty or ends in a
+///    backslash, or when no field is left.
+/// Integers get the `i` suffix, unsigned the `u` suffix, doubles the shortest
+/// text that reads back to the same value (e.g. `1.5`, `1e+300`, `-0`), bools
+/// `true`/`false`. The timestamp (nanoseconds) is left out when time() is 0, so
+/// the reader stamps the line; InfluxDB accepts -9223372036854775806 to
+/// 9223372036854775806.
 void append_line_protocol(std::string& out, const Metric& m);
 std::string to_line_protocol(const Metric& m);
 
-/// Appends one metric as a JSON object (no trailing newline):
-/// {"name":..,"tags":{..},"fields":{..},"time":<ns>}. Non-finite doubles are
-/// written as null. Strings are escaped per RFC 8259; invalid UTF-8 bytes are
-/// replaced with U+FFFD so the output is always valid JSON.
+/// Appends one metric as a JSON object (no trailing newline, no raw newline
+/// inside, so one object per line stays one line):
+/// {"name":..,"tags":{..},"fields":{..},"time":<ns>}. Every tag and field is
+/// written, including empty keys and values. Strings are escaped per RFC 8259:
+/// `"` `\` and LF/CR/tab as `\"` `\\` `\n` `\r` `\t`, other control characters
+/// U+0000–U+001F as `\u00XX`; valid UTF-8 (DEL and U+2028 included) is copied
+/// as it is; invalid UTF-8 is replaced with U+FFFD, one per maximal
+/// ill-formed subsequence (the substitution Python's `errors="replace"` and
+/// browsers make), so the output is always valid JSON. Integers are exact
+/// (readers that use IEEE doubles lose precision above 2^53), doubles use the
+/// shortest round-trip form, non-finite doubles are `null`, `time` is always
+/// present (0 when unset). Two keys that differ only in invalid bytes become
+/// the same key after replacement (both are written).
 void append_json(std::string& out, const Metric& m);
 std::string to_json(const Metric& m);
 

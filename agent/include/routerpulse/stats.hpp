@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -70,11 +71,19 @@ class Histogram {
 /// Default latency buckets in seconds: 100µs … 30s.
 const std::vector<double>& latency_buckets();
 
+/// Registering a name that exists with another kind (counter vs gauge) — a
+/// plugin bug, reported with the metric's full name.
+class SelfMetricsError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
 /// The registry. `subsystem` groups series (`output`, `input`, `routeros`,
 /// `agent`); `name` is the metric inside it without unit suffix conventions
 /// applied (the caller names it `metrics_written_total`, `write_latency_seconds`).
 class SelfMetrics {
  public:
+  /// Each throws SelfMetricsError when `subsystem_name` exists with another kind.
   Counter& counter(const std::string& subsystem, const std::string& name, const std::string& help,
                    Labels labels = {});
   Gauge& gauge(const std::string& subsystem, const std::string& name, const std::string& help,
@@ -111,6 +120,39 @@ class SelfMetrics {
 
   mutable std::mutex mu_;
   std::map<std::string, Family> families_;  // key: subsystem_name
+};
+
+/// Self-metrics scoped to one component: every series is named
+/// `routerpulse_<subsystem>_<name>` and carries the scope's labels first.
+///
+/// Naming scheme (docs/ARCHITECTURE.md, "Self-metrics"): a plugin's own
+/// series use the plugin name as subsystem (`routerpulse_redis_stream_…`);
+/// the engine's per-component series use the kind (`routerpulse_output_…`).
+/// Labels identify the instance: `input="<id>"`, `output="<id>"`, or
+/// `processor="<id>", pipeline="<name>"` (one processor instance per pipeline).
+/// Copyable; references returned stay valid for the registry's lifetime.
+class SelfMetricsScope {
+ public:
+  SelfMetricsScope(SelfMetrics& registry, std::string subsystem, Labels base);
+
+  /// Throw SelfMetricsError on a kind conflict (see SelfMetrics).
+  Counter& counter(const std::string& name, const std::string& help, Labels extra = {}) const;
+  Gauge& gauge(const std::string& name, const std::string& help, Labels extra = {}) const;
+  Histogram& histogram(const std::string& name, const std::string& help, Labels extra = {},
+                       const std::vector<double>& bounds = latency_buckets()) const;
+
+  /// The same labels under another subsystem.
+  SelfMetricsScope subsystem(std::string sub) const;
+  /// The scope's labels followed by `extra`.
+  Labels labels(Labels extra = {}) const;
+  const Labels& base_labels() const noexcept { return base_; }
+  /// The whole process registry (read side: the `internal` input, /metrics).
+  SelfMetrics& registry() const noexcept { return *registry_; }
+
+ private:
+  SelfMetrics* registry_;
+  std::string subsystem_;
+  Labels base_;
 };
 
 }  // namespace routerpulse

@@ -84,7 +84,7 @@ int check_command(const std::string& path, std::ostream& out, std::ostream& err)
     svc.configure(cfg, service_errors);
     errors.insert(errors.end(), service_errors.begin(), service_errors.end());
     Graph g(svc.services(loader));
-    g.build(cfg, errors);
+    g.build(cfg, errors, /*construct=*/false);  // validate only: no file, thread or connection
   }
   print_problems(err, errors, warnings);
   if (!errors.empty()) {

@@ -65,8 +65,7 @@ bool parse_agent_config(const YAML::Node& root, std::shared_ptr<const std::strin
   guarded(errors, [&] {
     Options a(root["agent"], "agent", file);
     auto& s = out.agent;
-    s.interval = a.get_duration("interval", s.interval);
-    if (s.interval <= Duration::zero()) throw a.error("interval", "must be greater than 0");
+    s.interval = a.get_duration("interval", s.interval, Duration(1));
     auto pd = a.get_optional_string("plugin_dir");
     if (pd) {
       fs::path p(*pd);
@@ -81,8 +80,7 @@ bool parse_agent_config(const YAML::Node& root, std::shared_ptr<const std::strin
     s.add_host_tag = a.get_bool("add_host_tag", false);
     s.batch_size = a.get_int("batch_size", s.batch_size, 1, 1000000);
     s.buffer_limit = a.get_int("buffer_limit", s.buffer_limit, 1, 100000000);
-    s.flush_interval = a.get_duration("flush_interval", s.flush_interval);
-    if (s.flush_interval <= Duration::zero()) throw a.error("flush_interval", "must be greater than 0");
+    s.flush_interval = a.get_duration("flush_interval", s.flush_interval, Duration(1));
     s.http = a.raw("http");
     if (s.http.IsDefined() && !s.http.IsMap())
       throw a.error("http", "expected a map like {listen: 127.0.0.1:9273}, got " + describe_node(s.http));

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include "engine/component_factory.hpp"
 #include "routerpulse/health.hpp"
 
 namespace routerpulse::engine {
@@ -25,24 +26,20 @@ std::function<void()> barrier(size_t n, std::function<void()> done) {
   };
 }
 
-std::shared_ptr<spdlog::logger> component_logger(const std::string& name) {
-  auto l = spdlog::default_logger()->clone(name);
-  return l;
-}
-
 }  // namespace
 
 Graph::~Graph() = default;
 
-std::unique_ptr<PluginContext> Graph::make_context(const ComponentDecl& d, const AgentConfig& cfg) {
-  return std::unique_ptr<PluginContext>(new PluginContext{d.id, d.kind, svc_.io, boost::asio::make_strand(svc_.io),
-                                                          component_logger(d.id), svc_.stats, svc_.health,
-                                                          svc_.http, svc_.routers, cfg.dir, cfg.agent.interval,
-                                                          {}});
+std::shared_ptr<PluginContext> Graph::context_for(const ComponentDecl& d, const AgentConfig& cfg,
+                                                  const std::string& pipeline, Duration interval) {
+  if (!construct_) return nullptr;
+  return make_context(ContextSpec{.kind = d.kind, .id = d.id, .plugin = d.plugin, .pipeline = pipeline,
+                                  .config_dir = cfg.dir, .interval = interval, .log = {}},
+                      ContextServices{svc_.io, svc_.stats, svc_.health, svc_.clock, svc_.http, svc_.routers});
 }
 
-std::unique_ptr<Component> Graph::create(const ComponentDecl& d, const AgentConfig& cfg, PluginContext& ctx,
-                                         std::function<void(const Options&)> engine_options,
+std::shared_ptr<Component> Graph::create(const ComponentDecl& d, const AgentConfig& cfg, const std::shared_ptr<PluginContext>& ctx,
+                                         const std::function<void(const Options&)>& engine_options,
                                          std::vector<ConfigError>& errors) {
   try {
     const PluginLoader::Loaded* l = nullptr;
@@ -51,12 +48,11 @@ std::unique_ptr<Component> Graph::create(const ComponentDecl& d, const AgentConf
     } catch (const PluginLoadError& e) {
       throw config_error_at(*cfg.file, d.key_node, d.path(), e.what());
     }
-    Options opts(d.node, d.path(), cfg.file);
+    Options opts = component_options(*l->descriptor, d.node, d.path(), cfg.file);
+    validate_component(*l->descriptor, opts);
     if (engine_options) engine_options(opts);
-    auto c = l->descriptor->create(opts, ctx);
-    if (!c) throw config_error_at(*cfg.file, d.key_node, d.path(), "plugin returned no component");
-    opts.check_unknown();
-    return c;
+    if (!ctx) return nullptr;
+    return create_component(*l->descriptor, opts, ctx);
   } catch (const ConfigError& e) {
     for (const auto& prev : errors)
       if (std::string(prev.what()) == e.what()) return nullptr;  // same processor in two pipelines
@@ -67,7 +63,8 @@ std::unique_ptr<Component> Graph::create(const ComponentDecl& d, const AgentConf
   return nullptr;
 }
 
-bool Graph::build(const AgentConfig& cfg, std::vector<ConfigError>& errors) {
+bool Graph::build(const AgentConfig& cfg, std::vector<ConfigError>& errors, bool construct) {
+  construct_ = construct;
   size_t before = errors.size();
   std::set<std::string> used_inputs, used_outputs;
   for (const auto& p : cfg.pipelines) {
@@ -81,19 +78,14 @@ bool Graph::build(const AgentConfig& cfg, std::vector<ConfigError>& errors) {
   out_defaults.flush_interval = cfg.agent.flush_interval;
 
   for (const auto& d : cfg.components) {
-    if (d.kind == PluginKind::output && used_outputs.count(d.id)) {
-      auto ctx = make_context(d, cfg);
-      OutputSettings s;
-      auto comp = create(d, cfg, *ctx, [&](const Options& o) { s = read_output_settings(o, out_defaults); }, errors);
-      if (!comp) continue;
-      auto* out = dynamic_cast<Output*>(comp.get());
-      if (!out) {
-        errors.push_back(config_error_at(*cfg.file, d.key_node, d.path(), "plugin is not an output"));
-        continue;
-      }
-      comp.release();
-      outputs_[d.id] = std::make_shared<OutputRunner>(std::unique_ptr<Output>(out), std::move(ctx), s);
-    }
+    if (d.kind != PluginKind::output || !used_outputs.count(d.id)) continue;
+    auto ctx = context_for(d, cfg, {}, cfg.agent.interval);
+    OutputSettings s;
+    auto comp = create(d, cfg, ctx, [&](const Options& o) { s = read_output_settings(o, out_defaults); },
+                       errors);
+    if (!comp) continue;
+    outputs_[d.id] =
+        std::make_shared<OutputRunner>(std::static_pointer_cast<Output>(std::move(comp)), std::move(ctx), s);
   }
 
   for (const auto& pd : cfg.pipelines) {
@@ -101,22 +93,10 @@ bool Graph::build(const AgentConfig& cfg, std::vector<ConfigError>& errors) {
     for (const auto& pid : pd.processors) {
       const auto* d = cfg.find(PluginKind::processor, pid);
       if (!d) continue;
-      auto ctx = make_context(*d, cfg);
-      auto comp = create(*d, cfg, *ctx, nullptr, errors);
+      auto ctx = context_for(*d, cfg, pd.name, cfg.agent.interval);
+      auto comp = create(*d, cfg, ctx, nullptr, errors);
       if (!comp) continue;
-      auto* proc = dynamic_cast<Processor*>(comp.get());
-      if (!proc) {
-        errors.push_back(config_error_at(*cfg.file, d->key_node, d->path(), "plugin is not a processor"));
-        continue;
-      }
-      comp.release();
-      ProcessorStage st;
-      st.processor.reset(proc);
-      Labels l{{"processor", pid}};
-      st.processed = &svc_.stats.counter("processor", "metrics_processed_total", "Metrics into a processor", l);
-      st.errors = &svc_.stats.counter("processor", "errors_total", "Batches a processor failed on", l);
-      st.ctx = std::move(ctx);
-      p->stages.push_back(std::move(st));
+      p->add_stage(std::static_pointer_cast<Processor>(std::move(comp)), std::move(ctx));
     }
     for (const auto& oid : pd.outputs)
       if (auto it = outputs_.find(oid); it != outputs_.end()) p->outputs.push_back(it->second);
@@ -126,24 +106,19 @@ bool Graph::build(const AgentConfig& cfg, std::vector<ConfigError>& errors) {
 
   for (const auto& d : cfg.components) {
     if (d.kind != PluginKind::input || !used_inputs.count(d.id)) continue;
-    auto ctx = make_context(d, cfg);
+    Duration interval = cfg.agent.interval;
     Labels extra;
-    auto comp = create(d, cfg, *ctx,
-                       [&](const Options& o) {
-                         ctx->interval = o.get_duration("interval", cfg.agent.interval);
-                         if (ctx->interval <= Duration::zero()) throw o.error("interval", "must be greater than 0");
-                         extra = o.get_string_map("tags");
-                         if (cfg.agent.add_host_tag) extra.emplace_back("host", cfg.agent.hostname);
-                       },
-                       errors);
+    auto ctx = context_for(d, cfg, {}, interval);
+    auto read_engine = [&](const Options& o) {
+      if (o.has("interval")) interval = o.duration("interval");
+      if (ctx) ctx->interval = interval;
+      extra = o.get_string_map("tags");
+      if (cfg.agent.add_host_tag) extra.emplace_back("host", cfg.agent.hostname);
+    };
+    auto comp = create(d, cfg, ctx, read_engine, errors);
     if (!comp) continue;
-    auto* in = dynamic_cast<Input*>(comp.get());
-    if (!in) {
-      errors.push_back(config_error_at(*cfg.file, d.key_node, d.path(), "plugin is not an input"));
-      continue;
-    }
-    comp.release();
-    auto runner = std::make_shared<InputRunner>(std::unique_ptr<Input>(in), std::move(ctx), std::move(extra));
+    auto runner = std::make_shared<InputRunner>(std::static_pointer_cast<Input>(std::move(comp)), std::move(ctx),
+                                                std::move(extra));
     runner->connect(pipelines_of(d.id));
     inputs_.push_back(std::move(runner));
   }
@@ -162,18 +137,7 @@ std::vector<std::shared_ptr<Pipeline>> Graph::pipelines_of(const std::string& in
 
 void Graph::start(bool schedule) {
   for (auto& [id, o] : outputs_) o->start();
-  for (auto& p : pipelines_)
-    for (auto& st : p->stages) {
-      auto* proc = st.processor.get();
-      auto* ctx = st.ctx.get();
-      boost::asio::post(ctx->strand, [proc, ctx] {
-        try {
-          proc->start();
-        } catch (const std::exception& e) {
-          ctx->log->error("start failed: {}", e.what());
-        }
-      });
-    }
+  for (auto& p : pipelines_) p->start();
   for (auto& in : inputs_) in->start(schedule);
 }
 
@@ -211,14 +175,8 @@ void Graph::wait_pipelines_idle(std::chrono::steady_clock::time_point deadline, 
 }
 
 void Graph::stop_rest(std::function<void()> done) {
-  size_t n = outputs_.size();
-  for (auto& p : pipelines_) n += p->stages.size();
-  auto b = barrier(n, std::move(done));
-  for (auto& p : pipelines_)
-    for (auto& st : p->stages) {
-      auto* proc = st.processor.get();
-      boost::asio::post(st.ctx->strand, [proc, b] { proc->stop([b] { b(); }); });
-    }
+  auto b = barrier(outputs_.size() + pipelines_.size(), std::move(done));
+  for (auto& p : pipelines_) p->stop(b);
   for (auto& [id, o] : outputs_) o->stop(b);
 }
 

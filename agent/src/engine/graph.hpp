@@ -12,7 +12,7 @@
 #include "engine/agent_config.hpp"
 #include "engine/output_runner.hpp"
 #include "engine/pipeline.hpp"
-#include "routerpulse/plugin_loader.hpp"
+#include "engine/plugin_loader.hpp"
 
 namespace routerpulse {
 class HealthRegistry;
@@ -26,6 +26,7 @@ struct Services {
   SelfMetrics& stats;
   HealthRegistry& health;
   PluginLoader& loader;
+  Clock& clock;
   HttpRoutes* http = nullptr;
   routeros::RouterRegistry* routers = nullptr;
 };
@@ -38,8 +39,10 @@ class Graph {
   ~Graph();
 
   /// Builds every component a pipeline uses. Returns false when any failed;
-  /// every error is appended (not just the first).
-  bool build(const AgentConfig& cfg, std::vector<ConfigError>& errors);
+  /// every error is appended (not just the first). With `construct` false
+  /// (`routerpulse check`) components are only validated: nothing is
+  /// constructed, so no file, thread or connection is created.
+  bool build(const AgentConfig& cfg, std::vector<ConfigError>& errors, bool construct = true);
 
   /// Starts outputs, processors, then inputs (which gather at once and then
   /// every interval). With `schedule` false inputs are started but not polled.
@@ -64,14 +67,18 @@ class Graph {
   std::vector<std::shared_ptr<Pipeline>> pipelines_of(const std::string& input_id) const;
 
  private:
-  std::unique_ptr<PluginContext> make_context(const ComponentDecl& d, const AgentConfig& cfg);
-  std::unique_ptr<Component> create(const ComponentDecl& d, const AgentConfig& cfg, PluginContext& ctx,
-                                    std::function<void(const Options&)> engine_options,
+  /// Validates `d` and (when construct_) creates it with `ctx`; engine_options
+  /// reads the engine's per-kind options. nullptr on error (appended).
+  std::shared_ptr<Component> create(const ComponentDecl& d, const AgentConfig& cfg, const std::shared_ptr<PluginContext>& ctx,
+                                    const std::function<void(const Options&)>& engine_options,
                                     std::vector<ConfigError>& errors);
+  std::shared_ptr<PluginContext> context_for(const ComponentDecl& d, const AgentConfig& cfg,
+                                             const std::string& pipeline, Duration interval);
   void wait_pipelines_idle(std::chrono::steady_clock::time_point deadline, std::function<void()> done);
   void stop_rest(std::function<void()> done);
 
   Services svc_;
+  bool construct_ = true;
   std::vector<std::shared_ptr<InputRunner>> inputs_;
   std::vector<std::shared_ptr<Pipeline>> pipelines_;
   std::map<std::string, std::shared_ptr<OutputRunner>> outputs_;

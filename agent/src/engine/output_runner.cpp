@@ -1,6 +1,5 @@
 #include "engine/output_runner.hpp"
 
-#include <fnmatch.h>
 
 #include <boost/asio/post.hpp>
 
@@ -10,67 +9,50 @@ namespace routerpulse::engine {
 
 OutputSettings read_output_settings(const Options& o, const OutputSettings& d) {
   OutputSettings s;
-  s.batch_size = o.get_int("batch_size", d.batch_size, 1, 1000000);
-  s.buffer_limit = o.get_int("buffer_limit", d.buffer_limit, 1, 100000000);
-  s.flush_interval = o.get_duration("flush_interval", d.flush_interval);
-  if (s.flush_interval <= Duration::zero()) throw o.error("flush_interval", "must be greater than 0");
-  s.timeout = o.get_duration("timeout", d.timeout);
-  if (s.timeout <= Duration::zero()) throw o.error("timeout", "must be greater than 0");
-  s.retry_initial = o.get_duration("retry_initial", d.retry_initial);
-  s.retry_max = o.get_duration("retry_max", d.retry_max);
-  if (s.retry_initial <= Duration::zero()) throw o.error("retry_initial", "must be greater than 0");
+  s.batch_size = o.has("batch_size") ? o.integer("batch_size") : d.batch_size;
+  s.buffer_limit = o.has("buffer_limit") ? o.integer("buffer_limit") : d.buffer_limit;
+  s.flush_interval = o.has("flush_interval") ? o.duration("flush_interval") : d.flush_interval;
+  s.timeout = o.duration("timeout");
+  s.retry_initial = o.duration("retry_initial");
+  s.retry_max = o.duration("retry_max");
   if (s.retry_max < s.retry_initial) throw o.error("retry_max", "must be at least retry_initial");
   if (s.buffer_limit < s.batch_size) throw o.error("buffer_limit", "must be at least batch_size");
-  s.namepass = o.get_string_list("namepass", {});
-  s.namedrop = o.get_string_list("namedrop", {});
+  s.namepass = o.strings("namepass");
+  s.namedrop = o.strings("namedrop");
   return s;
 }
 
-namespace {
-bool matches_any(const std::vector<std::string>& globs, const std::string& name) {
-  for (const auto& g : globs)
-    if (fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
-  return false;
-}
-}  // namespace
-
-bool OutputSettings::accepts(const std::string& name) const {
-  if (!namepass.empty() && !matches_any(namepass, name)) return false;
-  return namedrop.empty() || !matches_any(namedrop, name);
-}
-
-namespace {
-Labels out_label(const std::string& id) { return {{"output", id}}; }
-}  // namespace
-
-OutputRunner::OutputRunner(std::unique_ptr<Output> output, std::unique_ptr<PluginContext> ctx, OutputSettings s)
+OutputRunner::OutputRunner(std::shared_ptr<Output> output, std::shared_ptr<PluginContext> ctx, OutputSettings s)
     : output_(std::move(output)),
       ctx_(std::move(ctx)),
       s_(s),
-      flush_timer_(ctx_->strand),
-      retry_timer_(ctx_->strand),
-      timeout_timer_(ctx_->strand),
+      names_(s.namepass, s.namedrop),
+      flush_timer_(ctx_->clock.make_timer(ctx_->strand)),
+      retry_timer_(ctx_->clock.make_timer(ctx_->strand)),
+      timeout_timer_(ctx_->clock.make_timer(ctx_->strand)),
+      drain_timer_(ctx_->clock.make_timer(ctx_->strand)),
       backoff_(s.retry_initial, s.retry_max),
-      drain_timer_(ctx_->strand),
-      written_(ctx_->stats.counter("output", "metrics_written_total", "Metrics an output delivered",
-                                   out_label(ctx_->id))),
-      dropped_(ctx_->stats.counter("output", "metrics_dropped_total",
-                                   "Metrics dropped because the output buffer was full (oldest first) or "
-                                   "could not be delivered at shutdown",
-                                   out_label(ctx_->id))),
-      errors_(ctx_->stats.counter("output", "write_errors_total", "Failed or timed-out batch writes",
-                                  out_label(ctx_->id))),
-      retries_(ctx_->stats.counter("output", "write_retries_total", "Batch writes retried after a failure",
-                                   out_label(ctx_->id))),
-      batches_(ctx_->stats.counter("output", "batches_written_total", "Batches an output delivered",
-                                   out_label(ctx_->id))),
-      buffer_size_(ctx_->stats.gauge("output", "buffer_size", "Metrics waiting in the output buffer",
-                                     out_label(ctx_->id))),
-      buffer_limit_g_(ctx_->stats.gauge("output", "buffer_limit", "Configured output buffer limit (metrics)",
-                                        out_label(ctx_->id))),
-      latency_(ctx_->stats.histogram("output", "write_latency_seconds", "Time to write one batch",
-                                     out_label(ctx_->id))) {
+      written_(ctx_->self_metrics.subsystem("output").counter("metrics_written_total", "Metrics an output delivered")),
+      dropped_(ctx_->self_metrics.subsystem("output").counter(
+          "metrics_dropped_total",
+          "Metrics dropped because the output buffer was full (oldest first) or could not be delivered at shutdown")),
+      errors_(ctx_->self_metrics.subsystem("output").counter("write_errors_total", "Failed or timed-out batch writes")),
+      retries_(ctx_->self_metrics.subsystem("output").counter("write_retries_total",
+                                                              "Batch writes retried after a failure")),
+      batches_(ctx_->self_metrics.subsystem("output").counter("batches_written_total", "Batches an output delivered")),
+      callback_errors_(ctx_->self_metrics.subsystem("output").counter(
+          "callback_errors_total", "Callbacks an output called more than once (ignored; a plugin bug)")),
+      buffer_size_(ctx_->self_metrics.subsystem("output").gauge("buffer_size", "Metrics waiting in the output buffer")),
+      buffer_limit_g_(ctx_->self_metrics.subsystem("output").gauge("buffer_limit",
+                                                                   "Configured output buffer limit (metrics)")),
+      latency_(ctx_->self_metrics.subsystem("output").histogram("write_latency_seconds", "Time to write one batch")) {
   buffer_limit_g_.set(static_cast<double>(s_.buffer_limit));
+}
+
+std::function<void()> OutputRunner::weak(void (OutputRunner::*fn)()) {
+  return [w = weak_from_this(), fn] {
+    if (auto self = w.lock()) ((*self).*fn)();
+  };
 }
 
 OutputRunner::~OutputRunner() = default;
@@ -80,14 +62,13 @@ void OutputRunner::start() {
   boost::asio::post(ctx_->strand, [self] {
     self->started_ = true;
     self->output_->start();
-    self->ctx_->health.set_component("outputs." + self->ctx_->id, HealthState::healthy);
+    self->ctx_->health.set(HealthState::healthy);
     self->schedule_flush();
   });
 }
 
 void OutputRunner::push(MetricBatch batch) {
-  if (!s_.namepass.empty() || !s_.namedrop.empty())
-    std::erase_if(batch, [this](const Metric& m) { return !s_.accepts(m.name()); });
+  if (!names_.empty()) std::erase_if(batch, [this](const Metric& m) { return !names_.accepts(m.name()); });
   if (batch.empty()) return;
   boost::asio::post(ctx_->strand, [self = shared_from_this(), b = std::move(batch)]() mutable {
     self->on_push(std::move(b));
@@ -124,12 +105,13 @@ void OutputRunner::maybe_write(bool force) {
 
 void OutputRunner::schedule_flush() {
   if (stopped_) return;
-  flush_timer_.expires_after(s_.flush_interval);
-  flush_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (ec || self->stopped_) return;
-    self->maybe_write(true);
-    self->schedule_flush();
-  });
+  flush_timer_->arm(s_.flush_interval, weak(&OutputRunner::on_flush_timer));
+}
+
+void OutputRunner::on_flush_timer() {
+  if (stopped_) return;
+  maybe_write(true);
+  schedule_flush();
 }
 
 void OutputRunner::write_next() {
@@ -152,12 +134,12 @@ void OutputRunner::write_next() {
     }
     writing_ = true;
     uint64_t gen = ++gen_;
-    auto started = std::chrono::steady_clock::now();
-    timeout_timer_.expires_after(s_.timeout);
-    timeout_timer_.async_wait([self = shared_from_this(), gen](const boost::system::error_code& ec) {
-      if (ec || gen != self->gen_ || !self->writing_) return;
+    auto started = ctx_->clock.steady_now();
+    timeout_timer_->arm(s_.timeout, [w = weak_from_this(), gen] {
+      auto self = w.lock();
+      if (!self || gen != self->gen_ || !self->writing_) return;
       self->on_result(gen, WriteResult::failure("write timed out after " + format_duration(self->s_.timeout)),
-                      std::chrono::steady_clock::now());
+                      self->ctx_->clock.steady_now());
     });
     auto batch = inflight_;  // keeps the batch alive until the plugin calls done
     in_write_ = true;
@@ -171,9 +153,16 @@ void OutputRunner::write_next() {
       // the callback) must never drop the last reference, or the runner and
       // the plugin would be destroyed on that thread (a writer thread joining
       // itself). The batch is held strongly: it must outlive the write.
-      output_->write(*batch, [weak = weak_from_this(), gen, started, batch](WriteResult r) {
+      // Exactly once per write: a second call is counted and ignored.
+      auto called = std::make_shared<std::atomic<bool>>(false);
+      output_->write(*batch, [weak = weak_from_this(), gen, started, batch, called](WriteResult r) {
         auto self = weak.lock();
         if (!self) return;  // the runner is gone (shutdown); nothing to report to
+        if (called->exchange(true)) {
+          self->callback_errors_.inc();
+          self->ctx_->log->error("write: done called more than once; ignored (a plugin bug)");
+          return;
+        }
         if (self->in_write_ && self->ctx_->strand.running_in_this_thread()) {
           self->on_result(gen, std::move(r), started);
           return;
@@ -190,19 +179,19 @@ void OutputRunner::write_next() {
   } while (write_again_);
 }
 
-void OutputRunner::on_result(uint64_t gen, WriteResult r, std::chrono::steady_clock::time_point started) {
+void OutputRunner::on_result(uint64_t gen, WriteResult r, SteadyTime started) {
   if (gen != gen_ || !writing_) return;  // late answer for a timed-out attempt
   writing_ = false;
-  timeout_timer_.cancel();
+  timeout_timer_->cancel();
   if (r.ok) {
-    latency_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    latency_.observe(std::chrono::duration<double>(ctx_->clock.steady_now() - started).count());
     written_.inc(inflight_ ? inflight_->size() : 0);
     batches_.inc();
     inflight_.reset();
     backoff_.reset();
     if (consecutive_failures_ > 0) {
       ctx_->log->info("write recovered after {} failed attempt(s)", consecutive_failures_);
-      ctx_->health.set_component("outputs." + ctx_->id, HealthState::healthy);
+      ctx_->health.set(HealthState::healthy);
     }
     consecutive_failures_ = 0;
     update_gauges();
@@ -217,44 +206,46 @@ void OutputRunner::on_result(uint64_t gen, WriteResult r, std::chrono::steady_cl
   if (consecutive_failures_ == 1 || consecutive_failures_ % 10 == 0)
     ctx_->log->warn("write of {} metrics failed (attempt {}): {}; retrying in {}", inflight_ ? inflight_->size() : 0,
                     consecutive_failures_, r.error, format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(delay)));
-  ctx_->health.set_component("outputs." + ctx_->id, HealthState::degraded, "retrying: " + r.error);
+  ctx_->health.set(HealthState::degraded, "retrying: " + r.error);
   if (stopped_) return;
   in_backoff_ = true;
-  if (drain_done_ && std::chrono::steady_clock::now() + delay > drain_deadline_)
-    delay = std::max(Duration::zero(), std::chrono::duration_cast<Duration>(drain_deadline_ - std::chrono::steady_clock::now()));
-  retry_timer_.expires_after(delay);
-  retry_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (ec) return;
-    self->in_backoff_ = false;
-    if (self->stopped_) return;
-    self->retries_.inc();
-    self->maybe_write(true);
-  });
+  auto now = ctx_->clock.steady_now();
+  if (drain_done_ && now + delay > drain_deadline_)
+    delay = std::max(Duration::zero(), std::chrono::duration_cast<Duration>(drain_deadline_ - now));
+  retry_timer_->arm(delay, weak(&OutputRunner::on_retry_timer));
 }
 
-void OutputRunner::drain(std::chrono::steady_clock::time_point deadline, std::function<void(size_t)> done) {
+void OutputRunner::on_retry_timer() {
+  in_backoff_ = false;
+  if (stopped_) return;
+  retries_.inc();
+  maybe_write(true);
+}
+
+void OutputRunner::drain(SteadyTime deadline, std::function<void(size_t)> done) {
   boost::asio::post(ctx_->strand, [self = shared_from_this(), deadline, done = std::move(done)]() mutable {
     self->drain_done_ = std::move(done);
     self->drain_deadline_ = deadline;
-    self->drain_timer_.expires_at(deadline);
-    self->drain_timer_.async_wait([self](const boost::system::error_code& ec) {
-      if (ec || !self->drain_done_) return;
-      size_t left = self->buffer_.size() + (self->inflight_ ? self->inflight_->size() : 0);
-      self->stopped_ = true;
-      self->dropped_.inc(left);
-      self->ctx_->log->warn("shutdown timeout: {} metrics could not be delivered and are dropped", left);
-      auto d = std::move(self->drain_done_);
-      self->drain_done_ = nullptr;
-      d(left);
-    });
+    self->drain_timer_->arm_at(deadline, self->weak(&OutputRunner::on_drain_timer));
     self->check_drained();
     self->maybe_write(true);
   });
 }
 
+void OutputRunner::on_drain_timer() {
+  if (!drain_done_) return;
+  size_t left = buffer_.size() + (inflight_ ? inflight_->size() : 0);
+  stopped_ = true;
+  dropped_.inc(left);
+  ctx_->log->warn("shutdown timeout: {} metrics could not be delivered and are dropped", left);
+  auto d = std::move(drain_done_);
+  drain_done_ = nullptr;
+  d(left);
+}
+
 void OutputRunner::check_drained() {
   if (!drain_done_ || writing_ || inflight_ || !buffer_.empty()) return;
-  drain_timer_.cancel();
+  drain_timer_->cancel();
   auto d = std::move(drain_done_);
   drain_done_ = nullptr;
   d(0);
@@ -277,18 +268,30 @@ void OutputRunner::take(std::function<void(std::deque<Metric>)> done) {
 void OutputRunner::stop(std::function<void()> done) {
   boost::asio::post(ctx_->strand, [self = shared_from_this(), done = std::move(done)]() mutable {
     self->stopped_ = true;
-    self->flush_timer_.cancel();
-    self->retry_timer_.cancel();
-    self->timeout_timer_.cancel();
-    self->drain_timer_.cancel();
-    self->ctx_->health.remove_component("outputs." + self->ctx_->id);
+    self->flush_timer_->cancel();
+    self->retry_timer_->cancel();
+    self->timeout_timer_->cancel();
+    self->drain_timer_->cancel();
+    self->ctx_->health.clear();
     if (!self->started_) {
       done();
       return;
     }
-    self->output_->stop([self, done = std::move(done)]() mutable {
+    auto called = std::make_shared<std::atomic<bool>>(false);
+    auto one = [self, called, done = std::move(done)]() mutable {
+      if (called->exchange(true)) {
+        self->callback_errors_.inc();
+        self->ctx_->log->error("stop: done called more than once; ignored (a plugin bug)");
+        return;
+      }
       boost::asio::post(self->ctx_->strand, [done = std::move(done)] { done(); });
-    });
+    };
+    try {
+      self->output_->stop(one);
+    } catch (const std::exception& e) {
+      self->ctx_->log->error("stop threw: {}", e.what());
+      if (!called->load()) one();
+    }
   });
 }
 

@@ -12,9 +12,9 @@
 #include <functional>
 #include <memory>
 
-#include <boost/asio/steady_timer.hpp>
 
 #include "routerpulse/backoff.hpp"
+#include "routerpulse/filter.hpp"
 #include "routerpulse/plugin.hpp"
 #include "routerpulse/stats.hpp"
 
@@ -30,18 +30,17 @@ struct OutputSettings {
   /// Metric-name filters (fnmatch globs), as Telegraf's namepass/namedrop:
   /// with namepass only matching names are accepted; namedrop removes matches.
   std::vector<std::string> namepass, namedrop;
-  /// Whether a metric named `name` passes both filters.
-  bool accepts(const std::string& name) const;
 };
 
 /// Reads the engine-level output options (batch_size, buffer_limit,
-/// flush_interval, timeout, retry_initial, retry_max, namepass, namedrop)
-/// with agent defaults.
+/// flush_interval, timeout, retry_initial, retry_max, namepass, namedrop);
+/// batch_size, buffer_limit and flush_interval default to `defaults` (the
+/// agent section). `o` must carry engine_options(output). Throws ConfigError.
 OutputSettings read_output_settings(const Options& o, const OutputSettings& defaults);
 
 class OutputRunner : public std::enable_shared_from_this<OutputRunner> {
  public:
-  OutputRunner(std::unique_ptr<Output> output, std::unique_ptr<PluginContext> ctx, OutputSettings settings);
+  OutputRunner(std::shared_ptr<Output> output, std::shared_ptr<PluginContext> ctx, OutputSettings settings);
   ~OutputRunner();
 
   const std::string& id() const { return ctx_->id; }
@@ -55,7 +54,7 @@ class OutputRunner : public std::enable_shared_from_this<OutputRunner> {
   /// Thread-safe: puts metrics in front of the buffer (reload hand-over).
   void push_front(std::deque<Metric> metrics);
   /// Flush everything, retrying until empty or `deadline`; then `done(undelivered)`.
-  void drain(std::chrono::steady_clock::time_point deadline, std::function<void(size_t)> done);
+  void drain(SteadyTime deadline, std::function<void(size_t)> done);
   /// Takes everything buffered plus any batch in flight (it may be delivered
   /// twice: at-least-once) and stops writing. Calls `done` on the strand.
   void take(std::function<void(std::deque<Metric>)> done);
@@ -66,15 +65,21 @@ class OutputRunner : public std::enable_shared_from_this<OutputRunner> {
   void on_push(MetricBatch batch);
   void maybe_write(bool force);
   void write_next();
-  void on_result(uint64_t gen, WriteResult r, std::chrono::steady_clock::time_point started);
+  void on_result(uint64_t gen, WriteResult r, SteadyTime started);
+  /// A timer callback that runs only while the runner is alive.
+  std::function<void()> weak(void (OutputRunner::*fn)());
+  void on_flush_timer();
+  void on_retry_timer();
+  void on_drain_timer();
   void schedule_flush();
   void check_drained();
   void update_gauges();
 
-  std::unique_ptr<Output> output_;
-  std::unique_ptr<PluginContext> ctx_;
+  std::shared_ptr<Output> output_;
+  std::shared_ptr<PluginContext> ctx_;
   OutputSettings s_;
-  boost::asio::steady_timer flush_timer_, retry_timer_, timeout_timer_;
+  GlobFilter names_;  // namepass / namedrop, compiled
+  std::unique_ptr<Timer> flush_timer_, retry_timer_, timeout_timer_, drain_timer_;
   Backoff backoff_;
 
   std::deque<Metric> buffer_;
@@ -89,10 +94,9 @@ class OutputRunner : public std::enable_shared_from_this<OutputRunner> {
   uint64_t consecutive_failures_ = 0;
 
   std::function<void(size_t)> drain_done_;
-  std::chrono::steady_clock::time_point drain_deadline_;
-  boost::asio::steady_timer drain_timer_;
+  SteadyTime drain_deadline_;
 
-  Counter &written_, &dropped_, &errors_, &retries_, &batches_;
+  Counter &written_, &dropped_, &errors_, &retries_, &batches_, &callback_errors_;
   Gauge &buffer_size_, &buffer_limit_g_;
   Histogram& latency_;
 };

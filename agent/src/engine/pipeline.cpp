@@ -1,5 +1,6 @@
 #include "engine/pipeline.hpp"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
 namespace routerpulse::engine {
@@ -9,6 +10,67 @@ Pipeline::Pipeline(std::string name, SelfMetrics& stats)
       in_flight_gauge_(stats.gauge("pipeline", "batches_in_flight", "Batches inside a pipeline's processors",
                                    {{"pipeline", name_}})) {}
 
+void Pipeline::add_stage(std::shared_ptr<Processor> p, std::shared_ptr<PluginContext> ctx) {
+  ProcessorStage st;
+  auto m = ctx->self_metrics.subsystem("processor");
+  st.processed = &m.counter("metrics_processed_total", "Metrics into a processor");
+  st.errors = &m.counter("errors_total", "Batches a processor threw on");
+  st.dropped = &m.counter("dropped_total", "Metrics lost because a processor threw before passing its batch on");
+  st.callback_errors =
+      &m.counter("callback_errors_total", "Callbacks a processor called more than once (ignored; a plugin bug)");
+  size_t index = stages.size();
+  // A processor's own emissions enter the chain after it. The pipeline outlives
+  // its stages' contexts, but the emit may run on another thread later: hold it weakly.
+  ctx->emit = [weak = weak_from_this(), index](MetricBatch&& batch) {
+    auto self = weak.lock();
+    if (!self || batch.empty()) return;
+    self->in_flight_gauge_.set(static_cast<double>(++self->in_flight_));
+    self->run_stage(index + 1, std::move(batch), nullptr);
+  };
+  st.processor = std::move(p);
+  st.ctx = std::move(ctx);
+  stages.push_back(std::move(st));
+}
+
+void Pipeline::start() {
+  for (auto& st : stages) {
+    auto proc = st.processor;
+    auto* ctx = st.ctx.get();
+    boost::asio::post(ctx->strand, [proc, ctx] {
+      try {
+        proc->start();
+      } catch (const std::exception& e) {
+        ctx->log->error("start failed: {}", e.what());
+      }
+    });
+  }
+}
+
+void Pipeline::stop(std::function<void()> done) {
+  if (stages.empty()) {
+    done();
+    return;
+  }
+  auto left = std::make_shared<std::atomic<size_t>>(stages.size());
+  auto d = std::make_shared<std::function<void()>>(std::move(done));
+  for (auto& st : stages) {
+    auto proc = st.processor;
+    auto* ctx = st.ctx.get();
+    auto one = once<>(std::function<void()>([left, d] {
+                        if (left->fetch_sub(1) == 1) (*d)();
+                      }),
+                      *st.callback_errors, ctx->log, "stop done");
+    boost::asio::post(ctx->strand, [proc, ctx, one] {
+      try {
+        proc->stop(one);
+      } catch (const std::exception& e) {
+        ctx->log->error("stop threw: {}", e.what());
+        one();
+      }
+    });
+  }
+}
+
 void Pipeline::submit(MetricBatch batch) { submit_to(std::move(batch), nullptr); }
 
 void Pipeline::submit_to(MetricBatch batch, std::function<void(MetricBatch)> sink) {
@@ -17,27 +79,47 @@ void Pipeline::submit_to(MetricBatch batch, std::function<void(MetricBatch)> sin
   run_stage(0, std::move(batch), std::move(s));
 }
 
-void Pipeline::run_stage(size_t i, MetricBatch batch, std::shared_ptr<std::function<void(MetricBatch)>> sink) {
+void Pipeline::finish(MetricBatch batch, const Sink& sink) {
+  in_flight_gauge_.set(static_cast<double>(--in_flight_));
+  if (sink)
+    (*sink)(std::move(batch));
+  else
+    deliver(std::move(batch));
+}
+
+void Pipeline::run_stage(size_t i, MetricBatch batch, Sink sink) {
   if (i >= stages.size()) {
-    in_flight_gauge_.set(static_cast<double>(--in_flight_));
-    if (sink)
-      (*sink)(std::move(batch));
-    else
-      deliver(std::move(batch));
+    finish(std::move(batch), sink);
     return;
   }
   auto& st = stages[i];
   boost::asio::post(st.ctx->strand, [self = shared_from_this(), i, b = std::move(batch), sink]() mutable {
     auto& stage = self->stages[i];
-    stage.processed->inc(b.size());
-    auto next = [self, i, sink](MetricBatch out) { self->run_stage(i + 1, std::move(out), sink); };
+    size_t n = b.size();
+    stage.processed->inc(n);
+    // `next` goes through once: a second call is counted, never run twice
+    // (which would run the next stage twice and corrupt in_flight).
+    auto called = std::make_shared<std::atomic<bool>>(false);
+    auto next = [self, i, sink, called, &stage](MetricBatch out) {
+      if (called->exchange(true)) {
+        stage.callback_errors->inc();
+        stage.ctx->log->error("process: next called more than once; ignored (a plugin bug)");
+        return;
+      }
+      self->run_stage(i + 1, std::move(out), sink);
+    };
     try {
       stage.processor->process(std::move(b), next);
     } catch (const std::exception& e) {
-      // The batch was moved into the processor; what it did not pass on is lost.
       stage.errors->inc();
-      stage.ctx->log->error("process threw: {}", e.what());
-      self->run_stage(i + 1, {}, sink);
+      if (!called->exchange(true)) {
+        // The batch was moved into the processor and never passed on: it is lost.
+        stage.dropped->inc(n);
+        stage.ctx->log->error("process threw: {}; {} metrics dropped", e.what(), n);
+        self->finish({}, sink);
+      } else {
+        stage.ctx->log->error("process threw after passing its batch on: {}", e.what());
+      }
     }
   });
 }
@@ -52,32 +134,34 @@ void Pipeline::deliver(MetricBatch batch) {
   }
 }
 
-namespace {
-Labels in_label(const std::string& id) { return {{"input", id}}; }
-}  // namespace
-
-InputRunner::InputRunner(std::unique_ptr<Input> input, std::unique_ptr<PluginContext> ctx, Labels extra_tags)
+InputRunner::InputRunner(std::shared_ptr<Input> input, std::shared_ptr<PluginContext> ctx, Labels extra_tags)
     : input_(std::move(input)),
       ctx_(std::move(ctx)),
       extra_tags_(std::move(extra_tags)),
-      timer_(ctx_->strand),
-      gathered_(ctx_->stats.counter("input", "metrics_gathered_total", "Metrics an input produced",
-                                    in_label(ctx_->id))),
-      overruns_(ctx_->stats.counter("input", "gather_overruns_total",
-                                    "Intervals skipped because the previous gather was still running",
-                                    in_label(ctx_->id))),
-      gathers_(ctx_->stats.counter("input", "gathers_total", "Completed gather rounds", in_label(ctx_->id))),
-      gather_time_(ctx_->stats.histogram("input", "gather_duration_seconds", "Time one gather round took",
-                                         in_label(ctx_->id))) {
-  // The emit hook may be called from any thread; the pipelines are fixed once started.
-  ctx_->emit = [this](MetricBatch&& b) { emit(std::move(b)); };
+      timer_(ctx_->clock.make_timer(ctx_->strand)),
+      gathered_(ctx_->self_metrics.subsystem("input").counter("metrics_gathered_total", "Metrics an input produced")),
+      overruns_(ctx_->self_metrics.subsystem("input").counter(
+          "gather_overruns_total", "Intervals skipped because the previous gather was still running")),
+      gathers_(ctx_->self_metrics.subsystem("input").counter("gathers_total", "Completed gather rounds")),
+      callback_errors_(ctx_->self_metrics.subsystem("input").counter(
+          "callback_errors_total", "Callbacks an input called more than once (ignored; a plugin bug)")),
+      gather_time_(ctx_->self_metrics.subsystem("input").histogram("gather_duration_seconds",
+                                                                   "Time one gather round took")) {
 }
 
-void InputRunner::connect(std::vector<std::shared_ptr<Pipeline>> pipelines) { pipelines_ = std::move(pipelines); }
+void InputRunner::connect(std::vector<std::shared_ptr<Pipeline>> pipelines) {
+  pipelines_ = std::move(pipelines);
+  // The emit hook may be called from any thread; the pipelines are fixed once
+  // started. It holds the runner weakly: the component (and its context) may
+  // outlive the runner.
+  ctx_->emit = [weak = weak_from_this()](MetricBatch&& b) {
+    if (auto self = weak.lock()) self->emit(std::move(b));
+  };
+}
 
 void InputRunner::emit(MetricBatch&& batch) {
   if (batch.empty() || stopped_) return;
-  int64_t now = now_ns();
+  int64_t now = ctx_->clock.now_ns();
   for (auto& m : batch) {
     if (m.time() == 0) m.set_time(now);
     for (const auto& [k, v] : extra_tags_)
@@ -104,7 +188,7 @@ void InputRunner::start(bool schedule_gathers) {
       self->ctx_->log->error("start failed: {}", e.what());
     }
     if (!schedule_gathers) return;
-    self->next_ = std::chrono::steady_clock::now();
+    self->next_ = self->ctx_->clock.steady_now();
     self->tick();
   });
 }
@@ -122,11 +206,10 @@ void InputRunner::tick() {
 
 void InputRunner::schedule() {
   next_ += std::chrono::duration_cast<std::chrono::steady_clock::duration>(ctx_->interval);
-  auto now = std::chrono::steady_clock::now();
+  auto now = ctx_->clock.steady_now();
   if (next_ < now) next_ = now;  // we fell behind: do not burst to catch up
-  timer_.expires_at(next_);
-  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec) self->tick();
+  timer_->arm_at(next_, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->tick();
   });
 }
 
@@ -137,16 +220,19 @@ void InputRunner::gather_once(std::function<void()> done) {
       return;
     }
     self->gathering_ = true;
-    self->gather_started_ = std::chrono::steady_clock::now();
-    auto finished = std::make_shared<bool>(false);
+    self->gather_started_ = self->ctx_->clock.steady_now();
+    auto finished = std::make_shared<std::atomic<bool>>(false);
     auto on_done = [self, finished, done = std::move(done)]() mutable {
-      boost::asio::dispatch(self->ctx_->strand, [self, finished, done = std::move(done)]() mutable {
-        if (*finished) return;  // done called twice: ignore
-        *finished = true;
+      if (finished->exchange(true)) {
+        self->callback_errors_.inc();
+        self->ctx_->log->error("gather: done called more than once; ignored (a plugin bug)");
+        return;
+      }
+      boost::asio::dispatch(self->ctx_->strand, [self, done = std::move(done)]() mutable {
         self->gathering_ = false;
         self->gathers_.inc();
         self->gather_time_.observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - self->gather_started_).count());
+            std::chrono::duration<double>(self->ctx_->clock.steady_now() - self->gather_started_).count());
         if (done) done();
       });
     };
@@ -154,7 +240,7 @@ void InputRunner::gather_once(std::function<void()> done) {
       self->input_->gather(on_done);
     } catch (const std::exception& e) {
       self->ctx_->log->error("gather threw: {}", e.what());
-      on_done();
+      if (!finished->load()) on_done();
     }
   });
 }
@@ -162,10 +248,17 @@ void InputRunner::gather_once(std::function<void()> done) {
 void InputRunner::stop(std::function<void()> done) {
   boost::asio::post(ctx_->strand, [self = shared_from_this(), done = std::move(done)]() mutable {
     self->stopped_ = true;
-    self->timer_.cancel();
-    self->input_->stop([self, done = std::move(done)]() mutable {
-      boost::asio::post(self->ctx_->strand, [done = std::move(done)] { done(); });
-    });
+    self->timer_->cancel();
+    auto one = once<>(std::function<void()>([self, done = std::move(done)]() mutable {
+                        boost::asio::post(self->ctx_->strand, [done = std::move(done)] { done(); });
+                      }),
+                      self->callback_errors_, self->ctx_->log, "stop done");
+    try {
+      self->input_->stop(one);
+    } catch (const std::exception& e) {
+      self->ctx_->log->error("stop threw: {}", e.what());
+      one();
+    }
   });
 }
 

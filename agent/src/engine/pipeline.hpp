@@ -1,14 +1,12 @@
-// Inputs and processor chains (DESIGN §5): an InputRunner drives one input on
-// its interval; a Pipeline carries batches through its processors in order and
-// fans the result out to its outputs.
+// Inputs and processor chains (docs/ARCHITECTURE.md): an InputRunner drives one
+// input on its interval; a Pipeline carries batches through its processors in
+// order and fans the result out to its outputs.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <vector>
-
-#include <boost/asio/steady_timer.hpp>
 
 #include "engine/output_runner.hpp"
 #include "routerpulse/plugin.hpp"
@@ -18,10 +16,12 @@ namespace routerpulse::engine {
 
 /// One processor instance inside one pipeline.
 struct ProcessorStage {
-  std::unique_ptr<Processor> processor;
-  std::unique_ptr<PluginContext> ctx;
-  Counter* processed = nullptr;
-  Counter* errors = nullptr;
+  std::shared_ptr<Processor> processor;
+  std::shared_ptr<PluginContext> ctx;
+  Counter* processed = nullptr;        ///< routerpulse_processor_metrics_processed_total
+  Counter* errors = nullptr;           ///< routerpulse_processor_errors_total
+  Counter* dropped = nullptr;          ///< routerpulse_processor_dropped_total
+  Counter* callback_errors = nullptr;  ///< routerpulse_processor_callback_errors_total
 };
 
 class Pipeline : public std::enable_shared_from_this<Pipeline> {
@@ -29,8 +29,17 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   Pipeline(std::string name, SelfMetrics& stats);
   const std::string& name() const { return name_; }
 
+  /// Appends a stage (before start); wires the processor's ctx.emit to the
+  /// stages after it.
+  void add_stage(std::shared_ptr<Processor> p, std::shared_ptr<PluginContext> ctx);
+
   std::vector<ProcessorStage> stages;
   std::vector<std::shared_ptr<OutputRunner>> outputs;
+
+  /// Starts every processor on its strand.
+  void start();
+  /// Stops every processor; `done` once each has called its done.
+  void stop(std::function<void()> done);
 
   /// Thread-safe: runs `batch` through the stages, then to every output.
   void submit(MetricBatch batch);
@@ -41,7 +50,9 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   size_t in_flight() const { return in_flight_.load(); }
 
  private:
-  void run_stage(size_t i, MetricBatch batch, std::shared_ptr<std::function<void(MetricBatch)>> sink);
+  using Sink = std::shared_ptr<std::function<void(MetricBatch)>>;
+  void run_stage(size_t i, MetricBatch batch, Sink sink);
+  void finish(MetricBatch batch, const Sink& sink);
   void deliver(MetricBatch batch);
 
   std::string name_;
@@ -51,7 +62,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
 
 class InputRunner : public std::enable_shared_from_this<InputRunner> {
  public:
-  InputRunner(std::unique_ptr<Input> input, std::unique_ptr<PluginContext> ctx, Labels extra_tags);
+  InputRunner(std::shared_ptr<Input> input, std::shared_ptr<PluginContext> ctx, Labels extra_tags);
   const std::string& id() const { return ctx_->id; }
   PluginContext& context() { return *ctx_; }
 
@@ -59,7 +70,7 @@ class InputRunner : public std::enable_shared_from_this<InputRunner> {
   void connect(std::vector<std::shared_ptr<Pipeline>> pipelines);
   /// Sends emitted batches to `sink` instead of the pipelines (`routerpulse test`).
   void set_sink(std::function<void(MetricBatch&&)> sink) { sink_ = std::move(sink); }
-  /// start() the plugin, gather at once, then every interval.
+  /// start() the plugin, gather at once, then every interval (ctx.clock timers).
   void start(bool schedule = true);
   /// Gathers once; `done` when the input finished the round.
   void gather_once(std::function<void()> done);
@@ -70,18 +81,34 @@ class InputRunner : public std::enable_shared_from_this<InputRunner> {
   void tick();
   void schedule();
 
-  std::unique_ptr<Input> input_;
-  std::unique_ptr<PluginContext> ctx_;
+  std::shared_ptr<Input> input_;
+  std::shared_ptr<PluginContext> ctx_;
   Labels extra_tags_;
   std::vector<std::shared_ptr<Pipeline>> pipelines_;
   std::function<void(MetricBatch&&)> sink_;
-  boost::asio::steady_timer timer_;
-  std::chrono::steady_clock::time_point next_;
+  std::unique_ptr<Timer> timer_;
+  SteadyTime next_;
   bool gathering_ = false;
   std::atomic<bool> stopped_{false};  // read by emit() from any thread
-  Counter &gathered_, &overruns_, &gathers_;
+  Counter &gathered_, &overruns_, &gathers_, &callback_errors_;
   Histogram& gather_time_;
-  std::chrono::steady_clock::time_point gather_started_;
+  SteadyTime gather_started_;
 };
+
+/// Wraps a callback so that only its first call goes through; later calls
+/// increment `violations` and log (the SDK's "exactly once" rule).
+template <class... Args>
+std::function<void(Args...)> once(std::function<void(Args...)> fn, Counter& violations,
+                                  std::shared_ptr<spdlog::logger> log, const char* what) {
+  auto called = std::make_shared<std::atomic<bool>>(false);
+  return [fn = std::move(fn), called, &violations, log = std::move(log), what](Args... args) {
+    if (called->exchange(true)) {
+      violations.inc();
+      log->error("{} called more than once; ignored (a plugin bug)", what);
+      return;
+    }
+    fn(std::forward<Args>(args)...);
+  };
+}
 
 }  // namespace routerpulse::engine

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "routerpulse/http_server.hpp"
+#include "http/http_server.hpp"
 #include "routerpulse/routeros/registry.hpp"
 
 namespace routerpulse::engine {
@@ -55,7 +55,7 @@ void ProcessServices::stop(std::function<void()> done) {
 }
 
 Services ProcessServices::services(PluginLoader& loader) {
-  return Services{io_, stats_, health_, loader, impl_->http.get(), impl_->routers.get()};
+  return Services{io_, stats_, health_, loader, system_clock(), impl_->http.get(), impl_->routers.get()};
 }
 
 }  // namespace routerpulse::engine

@@ -1,5 +1,7 @@
 #include "routerpulse/exposition.hpp"
 
+#include "routerpulse/format.hpp"
+
 #include <charconv>
 #include <cmath>
 
@@ -10,13 +12,6 @@ constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 constexpr bool is_name_char(char c) noexcept { return is_alpha(c) || is_digit(c) || c == '_' || c == ':'; }
 constexpr bool is_label_char(char c) noexcept { return is_alpha(c) || is_digit(c) || c == '_'; }
-
-template <class T>
-void append_number(std::string& out, T v) {
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, p);
-}
 
 }  // namespace
 
@@ -64,11 +59,7 @@ void append_help_text(std::string& out, std::string_view help) {
   }
 }
 
-void append_value(std::string& out, double v) {
-  if (std::isnan(v)) out += "NaN";
-  else if (std::isinf(v)) out += v > 0 ? "+Inf" : "-Inf";
-  else append_number(out, v);
-}
+void append_value(std::string& out, double v) { append_number(out, v, NonFinite::prometheus); }
 
 void append_value(std::string& out, int64_t v) { append_number(out, v); }
 void append_value(std::string& out, uint64_t v) { append_number(out, v); }

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "routerpulse/exposition.hpp"
-#include "routerpulse/http_server.hpp"
+#include "http/http_server.hpp"
 
 namespace routerpulse {
 namespace {

@@ -15,7 +15,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "routerpulse/health.hpp"
-#include "routerpulse/http_server.hpp"
+#include "http/http_server.hpp"
 #include "routerpulse/plugin.hpp"
 #include "routerpulse/stats.hpp"
 

@@ -3,7 +3,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include "routerpulse/http_server.hpp"
+#include "http/http_server.hpp"
 
 namespace routerpulse {
 namespace {
@@ -36,11 +36,6 @@ bool parse_listen(const std::string& text, std::string& host, unsigned short& po
   return true;
 }
 
-Duration positive_duration(const Options& o, const std::string& key, Duration def) {
-  auto d = o.get_duration(key, def);
-  if (d <= Duration::zero()) throw o.error(key, "must be greater than 0");
-  return d;
-}
 
 }  // namespace
 
@@ -51,8 +46,8 @@ HttpServerSettings parse_http_settings(const Options& o) {
     throw o.error("listen", "expected host:port with an IP address, e.g. 127.0.0.1:9273, [::1]:9273 or :9273, got \"" +
                                 listen + "\"");
   s.api_key = o.get_string("api_key", "");
-  s.read_timeout = positive_duration(o, "read_timeout", s.read_timeout);
-  s.write_timeout = positive_duration(o, "write_timeout", s.write_timeout);
+  s.read_timeout = o.get_duration("read_timeout", s.read_timeout, Duration(1));
+  s.write_timeout = o.get_duration("write_timeout", s.write_timeout, Duration(1));
   s.max_connections = static_cast<size_t>(o.get_int("max_connections", static_cast<int64_t>(s.max_connections), 1, 65535));
   s.max_header_bytes =
       static_cast<size_t>(o.get_int("max_header_bytes", static_cast<int64_t>(s.max_header_bytes), 1024, 1 << 20));

@@ -9,13 +9,6 @@
 
 namespace routerpulse::routeros {
 
-namespace {
-std::chrono::nanoseconds positive_duration(const Options& o, const std::string& key, std::chrono::nanoseconds def) {
-  auto d = o.get_duration(key, def);
-  if (d.count() <= 0) throw o.error(key, "must be greater than 0");
-  return d;
-}
-}  // namespace
 
 RouterConfig parse_router_config(const Options& o, const std::string& name) {
   RouterConfig c;
@@ -34,13 +27,13 @@ RouterConfig parse_router_config(const Options& o, const std::string& name) {
   c.password = o.get_string("password", "");
   const auto login = o.get_enum("login", "auto", {"auto", "plain", "legacy"});
   c.login = login == "plain" ? LoginMethod::plain : login == "legacy" ? LoginMethod::legacy : LoginMethod::automatic;
-  c.timeout = positive_duration(o, "timeout", c.timeout);
-  c.connect_timeout = positive_duration(o, "connect_timeout", c.connect_timeout);
+  c.timeout = o.get_duration("timeout", c.timeout, Duration(1));
+  c.connect_timeout = o.get_duration("connect_timeout", c.connect_timeout, Duration(1));
   c.keepalive = o.get_duration("keepalive", c.keepalive);
-  c.reconnect_min = positive_duration(o, "reconnect_min", c.reconnect_min);
-  c.reconnect_max = positive_duration(o, "reconnect_max", c.reconnect_max);
-  if (c.reconnect_min > c.reconnect_max)
-    throw o.error("reconnect_min", "must not be greater than reconnect_max (" + format_duration(c.reconnect_max) + ")");
+  c.reconnect_initial = o.get_duration("reconnect_initial", c.reconnect_initial, Duration(1));
+  c.reconnect_max = o.get_duration("reconnect_max", c.reconnect_max, Duration(1));
+  if (c.reconnect_initial > c.reconnect_max)
+    throw o.error("reconnect_initial", "must not be greater than reconnect_max (" + format_duration(c.reconnect_max) + ")");
   c.max_pending = static_cast<size_t>(o.get_int("max_pending", static_cast<int64_t>(c.max_pending), 1, 10000000));
   c.limits.max_word_bytes =
       static_cast<size_t>(o.get_int("max_word_bytes", static_cast<int64_t>(c.limits.max_word_bytes), 1024, 1ll << 32));

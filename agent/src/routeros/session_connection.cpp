@@ -304,7 +304,7 @@ void SessionImpl::fail_connection(const Error& cause, bool count) {
 
 void SessionImpl::schedule_reconnect() {
   using namespace std::chrono;
-  const auto min = duration_cast<nanoseconds>(cfg.reconnect_min);
+  const auto min = duration_cast<nanoseconds>(cfg.reconnect_initial);
   const auto max = duration_cast<nanoseconds>(cfg.reconnect_max);
   nanoseconds d = min;
   for (unsigned i = 0; i < backoff_attempt_ && d < max; ++i) d *= 2;

@@ -8,16 +8,24 @@ namespace {
 
 class InternalInput final : public Input {
  public:
+  static constexpr OptionSpec options[] = {
+      {.name = "subsystems",
+       .type = OptionType::string_list,
+       .default_value = "[]",
+       .doc = "only these subsystems (e.g. output, redis_stream); empty means all",
+       .example = "[input, output]"},
+  };
+
   InternalInput(const Options& o, PluginContext& ctx) : ctx_(ctx) {
-    include_ = o.get_string_list("subsystems", {});
+    for (const auto& s : o.strings("subsystems")) include_.push_back("internal_" + s);
   }
 
   void gather(std::function<void()> done) override {
-    MetricBatch batch = ctx_.stats.snapshot(now_ns());
+    MetricBatch batch = ctx_.self_metrics.registry().snapshot(ctx_.clock.now_ns());
     if (!include_.empty()) {
       std::erase_if(batch, [this](const Metric& m) {
         for (const auto& s : include_)
-          if (m.name() == "internal_" + s) return false;
+          if (m.name() == s) return false;
         return true;
       });
     }

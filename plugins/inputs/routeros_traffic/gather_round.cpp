@@ -2,54 +2,49 @@
 #include "gather_round.hpp"
 
 #include "metric_builders.hpp"
-#include "ppp_session.hpp"
+#include "router_traffic.hpp"
+#include "traffic_input.hpp"
 
 namespace routerpulse::routeros_traffic {
 
 namespace rr = routerpulse::routeros;
 
-GatherRound::GatherRound(std::vector<RouterTraffic*> routers, const TrafficOptions& opts, const Strand& strand,
-                         Guard guard, Duration timeout, std::function<void(MetricBatch&&)> emit,
-                         std::function<void()> done)
-    : opts_(opts),
-      strand_(strand),
-      guard_(std::move(guard)),
+GatherRound::GatherRound(TrafficInput& input, std::vector<RouterTraffic*> routers, Duration timeout, Done done)
+    : input_(input),
       timeout_(timeout),
-      emit_(std::move(emit)),
       done_(std::move(done)),
-      deadline_(strand) {
+      deadline_(input.ctx().clock.make_timer(input.ctx().strand)) {
   parts_.resize(routers.size());
   for (size_t i = 0; i < routers.size(); ++i) parts_[i].router = routers[i];
 }
 
 void GatherRound::run() {
   unfinished_ = parts_.size();
-  deadline_.expires_after(timeout_);
-  deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (ec) return;
-    self->guard_.wrap([self] { self->on_deadline(); })();
-  });
+  // The timer is a member: its callback never runs after abort() or destruction.
+  deadline_->arm(timeout_, input_.guarded([this] { on_deadline(); }));
   for (size_t i = 0; i < parts_.size(); ++i) {
     Part& p = parts_[i];
     RouterTraffic& r = *p.router;
-    if (r.session().state() == rr::SessionState::backoff) {
+    if (r.api().state() == rr::SessionState::backoff) {
       p.down_at_start = true;
       finish(i);
       continue;
     }
-    if (opts_.system) {
+    if (input_.settings().system) {
       issue(i, resource, rr::Command("/system/resource/print"));
       issue(i, identity, rr::Command("/system/identity/print").proplist({"name"}));
     }
     if (r.counters()) issue(i, interfaces, InterfaceCounters::command());
-    if (SessionTracker* t = r.tracker()) {
+    if (PppoeTracker* t = r.tracker()) {
       if (t->polling()) {
         p.issued[sessions] = true;
         ++p.pending;
-        t->refresh(
+        t->refresh(  // called on the strand by the tracker, which the input owns
             [self = shared_from_this(), i](bool ok) {
               rr::Result res;
-              if (!ok) res.error = {rr::ErrorKind::trap, "/ppp/active/print failed", -1};
+              if (!ok)
+                res.error = {rr::ErrorKind::trap,
+                             "router " + self->parts_[i].router->name() + ": /ppp/active/print failed", -1};
               self->on_result(i, sessions, std::move(res));
             },
             timeout_);
@@ -69,11 +64,12 @@ void GatherRound::issue(size_t idx, Cmd which, rr::Command cmd) {
   ++p.pending;
   rr::CommandOptions co;
   co.timeout = timeout_;
-  co.executor = strand_;
-  p.router->session().execute(
-      std::move(cmd),
-      guard_.wrap([self = shared_from_this(), idx, which](rr::Result r) { self->on_result(idx, which, std::move(r)); }),
-      co);
+  co.executor = input_.ctx().strand;
+  p.router->api().execute(std::move(cmd),
+                          input_.guarded([self = shared_from_this(), idx, which](rr::Result r) {
+                            self->on_result(idx, which, std::move(r));
+                          }),
+                          co);
 }
 
 void GatherRound::on_result(size_t idx, Cmd which, rr::Result r) {
@@ -90,8 +86,8 @@ void GatherRound::finish(size_t idx) {
   p.finished = true;
   --unfinished_;
   RouterTraffic& r = *p.router;
-  const int64_t time = now_ns();
-  const int64_t steady = steady_ns();
+  const int64_t time = input_.ctx().clock.now_ns();
+  const SteadyTime steady = input_.ctx().clock.steady_now();
 
   bool answered = !p.down_at_start;
   std::string why = p.down_at_start ? "router " + r.name() + ": not connected (reconnecting)" : "";
@@ -112,7 +108,7 @@ void GatherRound::finish(size_t idx) {
   MetricBatch batch;
   bool restarted = false;
   const rr::Result& res = p.results[resource];
-  if (opts_.system) {
+  if (input_.settings().system) {
     if (p.arrived[resource] && res.ok() && !res.rows.empty()) {
       const rr::Result& id = p.results[identity];
       const rr::Reply* id_row = p.arrived[identity] && id.ok() && !id.rows.empty() ? &id.rows.front() : nullptr;
@@ -120,18 +116,19 @@ void GatherRound::finish(size_t idx) {
       int bad = 0;
       batch.push_back(routeros_system_metric(r.name(), res.rows.front(), id_row, time, info, bad));
       if (bad) r.stats().errors("parse").inc(static_cast<uint64_t>(bad));
-      if (info.uptime_s >= 0) restarted = r.note_uptime(info.uptime_s);
+      if (info.uptime_seconds >= 0) restarted = r.note_uptime(info.uptime_seconds);
     } else {
       batch.push_back(routeros_system_down(r.name(), time));
     }
   }
   if (InterfaceCounters* c = r.counters(); c && p.arrived[interfaces] && p.results[interfaces].ok()) {
-    auto ps = c->process(r.name(), p.results[interfaces].rows, steady, time, restarted, batch);
+    auto ps = c->process(r.name(), p.results[interfaces].rows, steady_ns(steady), time, restarted, batch);
     if (ps.bad_values) r.stats().errors("parse").inc(ps.bad_values);
   }
-  if (SessionTracker* t = r.tracker(); t && answered && t->synced()) r.session_metrics(steady, time, batch);
+  if (PppoeTracker* t = r.tracker(); t && answered && t->synced()) r.session_metrics(steady, time, batch);
   r.note_poll(answered, why);
-  if (!batch.empty()) emit_(std::move(batch));
+  if (!answered) problems_.push_back(why.empty() ? "router " + r.name() + ": failed" : why);
+  if (!batch.empty()) input_.ctx().emit(std::move(batch));
   maybe_done();
 }
 
@@ -144,8 +141,8 @@ void GatherRound::on_deadline() {
 void GatherRound::maybe_done() {
   if (!started_ || unfinished_ != 0 || done_called_) return;
   done_called_ = true;
-  deadline_.cancel();
-  if (done_) done_();
+  deadline_->cancel();
+  if (done_) done_(problems_);
 }
 
 void GatherRound::abort() {
@@ -153,8 +150,8 @@ void GatherRound::abort() {
   for (auto& p : parts_) p.finished = true;
   unfinished_ = 0;
   done_called_ = true;
-  deadline_.cancel();
-  if (done_) done_();
+  deadline_->cancel();
+  if (done_) done_(problems_);
 }
 
 }  // namespace routerpulse::routeros_traffic

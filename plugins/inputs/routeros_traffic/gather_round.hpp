@@ -2,38 +2,41 @@
 //
 // Per router the round sends, in parallel: `/system/resource/print` and
 // `/system/identity/print` (option `system`), `/interface/print =stats=`
-// (option `interfaces`) and, when sessions are polled, `/ppp/active/print`.
-// As soon as ONE router has answered everything (or failed), its metrics —
-// routeros_system, interface, interface_rate, pppoe_session — are emitted as
-// one batch, so a slow or stalled router never delays another. The round
-// calls `done` when every router has finished or at the deadline (`timeout`),
-// whichever is first; routers still pending then count as failed
-// (routeros_system up=false, errors_total{kind="timeout"}). Replies that
-// arrive after a router finished are ignored. A router whose session is in
-// reconnect backoff fails at once without sending anything.
+// (option `interfaces`) and, when PPPoE sessions are polled,
+// `/ppp/active/print`. As soon as ONE router has answered everything (or
+// failed), its metrics — routeros_system, interface, interface_rate,
+// pppoe_session — are emitted as one batch, so a slow or stalled router never
+// delays another. The round calls `done` when every router has finished or at
+// the deadline (`timeout`, a ctx.clock timer), whichever is first; routers
+// still pending then count as failed (routeros_system up=false,
+// errors_total{kind="timeout"}). Replies that arrive after a router finished
+// are ignored. A router whose API session is in reconnect backoff fails at
+// once without sending anything.
 //
 // Threading: created and run on the input's strand; all callbacks are posted
-// there. Held by shared_ptr; callbacks keep it alive.
+// there and wrapped with TrafficInput::guarded(). Held by shared_ptr; the
+// callbacks keep it alive.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
-#include <boost/asio/steady_timer.hpp>
-
-#include "async_guard.hpp"
-#include "router_traffic.hpp"
-#include "routerpulse/plugin.hpp"
+#include "routerpulse/clock.hpp"
 #include "routerpulse/routeros/session.hpp"
-#include "traffic_options.hpp"
 
 namespace routerpulse::routeros_traffic {
 
+class RouterTraffic;
+class TrafficInput;
+
 class GatherRound : public std::enable_shared_from_this<GatherRound> {
  public:
-  GatherRound(std::vector<RouterTraffic*> routers, const TrafficOptions& opts, const Strand& strand, Guard guard,
-              Duration timeout, std::function<void(MetricBatch&&)> emit, std::function<void()> done);
+  /// `done` gets one line per router that failed (empty when all answered).
+  using Done = std::function<void(const std::vector<std::string>& problems)>;
+
+  GatherRound(TrafficInput& input, std::vector<RouterTraffic*> routers, Duration timeout, Done done);
 
   /// Sends every command and arms the deadline. Call once.
   void run();
@@ -48,7 +51,7 @@ class GatherRound : public std::enable_shared_from_this<GatherRound> {
     RouterTraffic* router = nullptr;
     int pending = 0;
     bool finished = false;
-    bool down_at_start = false;  ///< session in backoff: nothing sent
+    bool down_at_start = false;  ///< API session in backoff: nothing sent
     bool issued[kCmds] = {};
     bool arrived[kCmds] = {};
     routeros::Result results[kCmds];
@@ -60,14 +63,12 @@ class GatherRound : public std::enable_shared_from_this<GatherRound> {
   void on_deadline();
   void maybe_done();
 
+  TrafficInput& input_;
   std::vector<Part> parts_;
-  const TrafficOptions& opts_;
-  Strand strand_;
-  Guard guard_;
   Duration timeout_;
-  std::function<void(MetricBatch&&)> emit_;
-  std::function<void()> done_;
-  boost::asio::steady_timer deadline_;
+  Done done_;
+  std::unique_ptr<Timer> deadline_;
+  std::vector<std::string> problems_;
   size_t unfinished_ = 0;
   bool started_ = false;
   bool done_called_ = false;

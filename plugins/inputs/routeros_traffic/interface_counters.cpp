@@ -3,7 +3,6 @@
 
 #include <string_view>
 
-#include "name_filter.hpp"
 #include "routerpulse/routeros/values.hpp"
 
 namespace routerpulse::routeros_traffic {
@@ -17,17 +16,21 @@ struct CounterMap {
   double rate_scale;             // bytes → bits
 };
 constexpr CounterMap kMap[] = {
-    {"rx-byte", "rx_bytes", "rx_bps", 8.0},           {"tx-byte", "tx_bytes", "tx_bps", 8.0},
-    {"rx-packet", "rx_packets", "rx_pps", 1.0},       {"tx-packet", "tx_packets", "tx_pps", 1.0},
-    {"rx-error", "rx_errors", "rx_errors_ps", 1.0},   {"tx-error", "tx_errors", "tx_errors_ps", 1.0},
-    {"rx-drop", "rx_drops", "rx_drops_ps", 1.0},      {"tx-drop", "tx_drops", "tx_drops_ps", 1.0},
+    {"rx-byte", "rx_bytes", "rx_bits_per_second", 8.0},
+    {"tx-byte", "tx_bytes", "tx_bits_per_second", 8.0},
+    {"rx-packet", "rx_packets", "rx_packets_per_second", 1.0},
+    {"tx-packet", "tx_packets", "tx_packets_per_second", 1.0},
+    {"rx-error", "rx_errors", "rx_errors_per_second", 1.0},
+    {"tx-error", "tx_errors", "tx_errors_per_second", 1.0},
+    {"rx-drop", "rx_drops", "rx_drops_per_second", 1.0},
+    {"tx-drop", "tx_drops", "tx_drops_per_second", 1.0},
 };
 static_assert(std::size(kMap) == 8);
 
 }  // namespace
 
-InterfaceCounters::InterfaceCounters(std::vector<std::string> globs, CounterBits bits)
-    : globs_(std::move(globs)), bits_(bits) {}
+InterfaceCounters::InterfaceCounters(const std::vector<std::string>& globs, CounterBits bits)
+    : globs_(globs), bits_(bits) {}
 
 routeros::Command InterfaceCounters::command() {
   std::vector<std::string> props{".id", "name", "type", "running"};
@@ -43,7 +46,7 @@ InterfaceCounters::PollStats InterfaceCounters::process(const std::string& route
   ++round_;
   for (const auto& row : rows) {
     const std::string* name = row.get("name");
-    if (!name || !matches_any(globs_, *name)) continue;
+    if (!name || !globs_.matches(*name)) continue;
     ++ps.matched;
     State& st = state_[*name];
     const std::string id = row.get_or(".id");

@@ -9,9 +9,11 @@
 //                   fields rx_bytes, tx_bytes, rx_packets, tx_packets,
 //                   rx_errors, tx_errors, rx_drops, tx_drops (uint64 totals)
 //   interface_rate  (gauge)   same tags; fields running (bool) and, from the
-//                   second poll on, rx_bps, tx_bps, rx_pps, tx_pps,
-//                   rx_errors_ps, tx_errors_ps, rx_drops_ps, tx_drops_ps
-//                   (double, per second, computed by the agent)
+//                   second poll on, rx_bits_per_second, tx_bits_per_second,
+//                   rx_packets_per_second, tx_packets_per_second,
+//                   rx_errors_per_second, tx_errors_per_second,
+//                   rx_drops_per_second, tx_drops_per_second
+//                   (double, computed by the agent)
 // Rates use counter_delta() (counter_rate.hpp): wraps are bridged; a reset —
 // a decrease that is not a wrap, a changed `.id` (interface re-created, e.g. a
 // PPPoE re-dial) or a router restart — leaves that rate out for one poll.
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "counter_rate.hpp"
+#include "routerpulse/filter.hpp"
 #include "routerpulse/metric.hpp"
 #include "routerpulse/routeros/sentence.hpp"
 
@@ -33,7 +36,7 @@ namespace routerpulse::routeros_traffic {
 
 class InterfaceCounters {
  public:
-  InterfaceCounters(std::vector<std::string> globs, CounterBits bits);
+  InterfaceCounters(const std::vector<std::string>& globs, CounterBits bits);
 
   /// The print command to send each interval.
   static routeros::Command command();
@@ -64,7 +67,7 @@ class InterfaceCounters {
     uint64_t seen_round = 0;
   };
 
-  std::vector<std::string> globs_;
+  GlobList globs_;
   CounterBits bits_;
   std::unordered_map<std::string, State> state_;
   uint64_t round_ = 0;

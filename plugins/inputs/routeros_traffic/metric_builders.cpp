@@ -10,16 +10,20 @@ namespace routerpulse::routeros_traffic {
 
 namespace {
 
-// RouterOS property → field (customer's side, see the header).
+// RouterOS property → field (customer's direction, see the header).
 struct RateMap {
   std::string_view property;
   std::string_view field;
 };
 constexpr RateMap kRates[] = {
-    {"tx-bits-per-second", "rx_bps"},        {"rx-bits-per-second", "tx_bps"},
-    {"tx-packets-per-second", "rx_pps"},     {"rx-packets-per-second", "tx_pps"},
-    {"tx-drops-per-second", "rx_drops_ps"},  {"rx-drops-per-second", "tx_drops_ps"},
-    {"tx-errors-per-second", "rx_errors_ps"}, {"rx-errors-per-second", "tx_errors_ps"},
+    {"tx-bits-per-second", "download_bits_per_second"},
+    {"rx-bits-per-second", "upload_bits_per_second"},
+    {"tx-packets-per-second", "download_packets_per_second"},
+    {"rx-packets-per-second", "upload_packets_per_second"},
+    {"tx-drops-per-second", "download_drops_per_second"},
+    {"rx-drops-per-second", "upload_drops_per_second"},
+    {"tx-errors-per-second", "download_errors_per_second"},
+    {"rx-errors-per-second", "upload_errors_per_second"},
 };
 
 bool to_u64(const std::string& text, uint64_t& out) {
@@ -48,7 +52,7 @@ const std::vector<std::string>& monitor_traffic_proplist() {
   return props;
 }
 
-Metric pppoe_traffic_prototype(const std::string& router, const PppSession& s) {
+Metric pppoe_traffic_prototype(const std::string& router, const PppoeSession& s) {
   Metric m("pppoe_traffic", 0, MetricType::gauge);
   m.reserve(4, std::size(kRates));
   if (!s.caller_id.empty()) m.set_tag("caller_id", s.caller_id);
@@ -76,7 +80,7 @@ SampleInfo fill_traffic_sample(Metric& m, const routeros::Reply& r) {
   return info;
 }
 
-Metric pppoe_session_metric(const std::string& router, const PppSession& s, bool monitored, int64_t steady_now,
+Metric pppoe_session_metric(const std::string& router, const PppoeSession& s, bool monitored, SteadyTime now,
                             int64_t time_ns) {
   Metric m("pppoe_session", time_ns, MetricType::gauge);
   m.reserve(4, 5);
@@ -88,7 +92,7 @@ Metric pppoe_session_metric(const std::string& router, const PppSession& s, bool
   if (!s.encoding.empty()) m.set_field("encoding", s.encoding);
   m.set_field("monitored", monitored);
   if (!s.session_id.empty()) m.set_field("session_id", s.session_id);
-  m.set_field("uptime_s", s.uptime_at(steady_now));
+  m.set_field("uptime_seconds", s.uptime_at(now));
   return m;
 }
 
@@ -104,15 +108,15 @@ Metric routeros_system_metric(const std::string& router, const routeros::Reply& 
     if (to_u64(*v, u)) m.set_field(field, u);
     else ++bad_values;
   };
-  number("cpu-load", "cpu_load_pct");
+  number("cpu-load", "cpu_load_percent");
   number("free-memory", "free_memory_bytes");
   number("total-memory", "total_memory_bytes");
   number("free-hdd-space", "free_hdd_bytes");
   number("total-hdd-space", "total_hdd_bytes");
   if (const std::string* up = resource.get("uptime")) {
     if (auto secs = routeros::parse_ros_duration_seconds(*up)) {
-      m.set_field("uptime_s", static_cast<int64_t>(*secs));
-      info.uptime_s = *secs;
+      m.set_field("uptime_seconds", static_cast<int64_t>(*secs));
+      info.uptime_seconds = *secs;
     } else {
       ++bad_values;
     }

@@ -1,19 +1,20 @@
 // routeros_traffic — turns RouterOS replies into the input's metrics.
 //
-// Direction (pppoe_traffic): fields are named from the CUSTOMER's side. On a
-// PPPoE server the router's `<pppoe-USER>` interface transmits (`tx-…`) what
-// the customer downloads, so:
-//   rx_bps       ← tx-bits-per-second     (customer download)
-//   tx_bps       ← rx-bits-per-second     (customer upload)
-//   rx_pps       ← tx-packets-per-second
-//   tx_pps       ← rx-packets-per-second
-//   rx_drops_ps  ← tx-drops-per-second
-//   tx_drops_ps  ← rx-drops-per-second
-//   rx_errors_ps ← tx-errors-per-second
-//   tx_errors_ps ← rx-errors-per-second
+// Direction (pppoe_traffic): fields say the CUSTOMER's direction in words. On
+// a PPPoE server (BRAS) the router's `<pppoe-USER>` interface transmits
+// (`tx-…`) what the customer downloads and receives (`rx-…`) what the
+// customer uploads, so:
+//   download_bits_per_second    ← tx-bits-per-second
+//   upload_bits_per_second      ← rx-bits-per-second
+//   download_packets_per_second ← tx-packets-per-second
+//   upload_packets_per_second   ← rx-packets-per-second
+//   download_drops_per_second   ← tx-drops-per-second
+//   upload_drops_per_second     ← rx-drops-per-second
+//   download_errors_per_second  ← tx-errors-per-second
+//   upload_errors_per_second    ← rx-errors-per-second
 // Source of the property names: RouterOS manual, Interface → "Traffic
 // monitor" (`/interface/monitor-traffic`). The `interface` and
-// `interface_rate` metrics (interface_counters.hpp) keep the ROUTER's view.
+// `interface_rate` metrics (interface_counters.hpp) keep the ROUTER's rx/tx.
 //
 // Threading: pure functions and plain values.
 #pragma once
@@ -22,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "ppp_session.hpp"
+#include "pppoe_session.hpp"
 #include "routerpulse/metric.hpp"
 #include "routerpulse/routeros/sentence.hpp"
 
@@ -33,7 +34,7 @@ const std::vector<std::string>& monitor_traffic_proplist();
 
 /// An empty pppoe_traffic metric (gauge) with the tags router, pppoe_user,
 /// interface, caller_id (omitted when empty); copied for every sample.
-Metric pppoe_traffic_prototype(const std::string& router, const PppSession& s);
+Metric pppoe_traffic_prototype(const std::string& router, const PppoeSession& s);
 
 /// What fill_traffic_sample found besides the fields.
 struct SampleInfo {
@@ -41,25 +42,25 @@ struct SampleInfo {
   bool bad_value = false;  ///< a rate property was not a number (it is left out)
 };
 
-/// Sets the pppoe_traffic fields (uint64, per second, customer's side) from a
+/// Sets the pppoe_traffic fields (uint64, per second, customer's direction) from a
 /// monitor-traffic `!re`. Properties that are absent are left out.
 SampleInfo fill_traffic_sample(Metric& m, const routeros::Reply& r);
 
 /// pppoe_session (gauge): tags router, pppoe_user, caller_id, interface;
 /// fields address, session_id, encoding (strings; empty ones left out),
-/// uptime_s (int64 at `steady_now`), monitored (bool). Time `time_ns`.
-Metric pppoe_session_metric(const std::string& router, const PppSession& s, bool monitored, int64_t steady_now,
+/// uptime_seconds (int64 at `now`), monitored (bool). Time `time_ns`.
+Metric pppoe_session_metric(const std::string& router, const PppoeSession& s, bool monitored, SteadyTime now,
                             int64_t time_ns);
 
 /// Values kept from a successful `/system/resource/print`.
 struct SystemInfo {
-  double uptime_s = -1;  ///< -1 when unknown
+  double uptime_seconds = -1;  ///< -1 when unknown
 };
 
 /// routeros_system (gauge) from `/system/resource/print` (`resource`) and
 /// `/system/identity/print` (`identity`, may be null): tag router; fields
-/// up=true, cpu_load_pct, free_memory_bytes, total_memory_bytes,
-/// free_hdd_bytes, total_hdd_bytes, uptime_s (numbers; unparsable ones left
+/// up=true, cpu_load_percent, free_memory_bytes, total_memory_bytes,
+/// free_hdd_bytes, total_hdd_bytes, uptime_seconds (numbers; unparsable ones left
 /// out and counted in `bad_values`), version, board_name, identity (strings).
 Metric routeros_system_metric(const std::string& router, const routeros::Reply& resource,
                               const routeros::Reply* identity, int64_t time_ns, SystemInfo& info,

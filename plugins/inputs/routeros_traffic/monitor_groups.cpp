@@ -4,26 +4,27 @@
 #include <algorithm>
 
 #include "metric_builders.hpp"
-#include "ppp_session.hpp"
+#include "traffic_input.hpp"
 
 namespace routerpulse::routeros_traffic {
 
 namespace rr = routerpulse::routeros;
 
-MonitorGroups::MonitorGroups(std::shared_ptr<rr::Session> session, const Strand& strand, Guard guard,
-                             size_t per_command, Duration reissue_delay, RouterStats& stats,
-                             std::shared_ptr<spdlog::logger> log, std::function<void(const rr::Reply&)> on_sample,
-                             std::function<void()> on_failure)
-    : session_(std::move(session)),
-      strand_(strand),
-      guard_(std::move(guard)),
-      per_command_(per_command),
-      reissue_delay_(reissue_delay),
+MonitorGroups::MonitorGroups(TrafficInput& input, std::shared_ptr<rr::Session> api, RouterStats& stats,
+                             std::function<void(const rr::Reply&)> on_sample, std::function<void()> on_failure)
+    : input_(input),
+      api_(std::move(api)),
+      per_command_(input.settings().interfaces_per_command),
+      reissue_delay_(input.settings().reissue_delay),
       stats_(stats),
-      log_(std::move(log)),
       on_sample_(std::move(on_sample)),
       on_failure_(std::move(on_failure)),
-      timer_(strand) {}
+      timer_(input.ctx().clock.make_timer(input.ctx().strand)) {}
+
+MonitorGroups::~MonitorGroups() {
+  for (auto& [id, g] : groups_)
+    if (g->stream) g->stream->cancel();
+}
 
 void MonitorGroups::add(const std::string& iface) {
   if (stopped_ || contains(iface)) return;
@@ -49,7 +50,8 @@ void MonitorGroups::remove(const std::string& iface) {
 
 void MonitorGroups::stop() {
   stopped_ = true;
-  timer_.cancel();
+  timer_->cancel();
+  timer_at_.reset();
   for (auto& [id, g] : groups_)
     if (g->stream) g->stream->cancel();
   groups_.clear();
@@ -74,37 +76,35 @@ MonitorGroups::Group& MonitorGroups::group_with_room() {
 
 void MonitorGroups::mark_dirty(Group& g) {
   g.dirty = true;
-  const int64_t at = std::max(steady_ns() + reissue_delay_.count(), g.not_before_ns);
-  schedule(at);
+  const SteadyTime soonest = input_.ctx().clock.steady_now() +
+                             std::chrono::duration_cast<SteadyTime::duration>(reissue_delay_);
+  schedule(std::max(soonest, g.not_before));
 }
 
-void MonitorGroups::schedule(int64_t at_ns) {
+void MonitorGroups::schedule(SteadyTime at) {
   if (stopped_) return;
-  if (timer_at_ns_ != 0 && timer_at_ns_ <= at_ns) return;
-  timer_at_ns_ = at_ns;
-  timer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(at_ns)));
-  timer_.async_wait([this, g = guard_](boost::system::error_code ec) {
-    if (ec) return;
-    g.wrap([this] {
-      timer_at_ns_ = 0;
-      reissue_due();
-    })();
-  });
+  if (timer_at_ && *timer_at_ <= at) return;
+  timer_at_ = at;
+  // The timer is a member: its callback never runs after stop() or destruction.
+  timer_->arm_at(at, input_.guarded([this] {
+    timer_at_.reset();
+    reissue_due();
+  }));
 }
 
 void MonitorGroups::reissue_due() {
   if (stopped_) return;
-  const int64_t now = steady_ns();
-  int64_t next = 0;
+  const SteadyTime now = input_.ctx().clock.steady_now();
+  std::optional<SteadyTime> next;
   std::vector<uint64_t> due;
   for (auto& [id, g] : groups_) {
     if (!g->dirty) continue;
-    if (g->not_before_ns <= now) due.push_back(id);
-    else next = next == 0 ? g->not_before_ns : std::min(next, g->not_before_ns);
+    if (g->not_before <= now) due.push_back(id);
+    else next = next ? std::min(*next, g->not_before) : g->not_before;
   }
   for (uint64_t id : due)
     if (auto it = groups_.find(id); it != groups_.end()) reissue(*it->second);
-  if (next != 0) schedule(next);
+  if (next) schedule(*next);
   publish();
 }
 
@@ -127,18 +127,18 @@ void MonitorGroups::reissue(Group& g) {
   cmd.attr("interface", std::move(list));
   cmd.proplist(monitor_traffic_proplist());
   rr::StreamOptions so;
-  so.executor = strand_;
+  so.executor = input_.ctx().strand;
   Group* gp = &g;
   const uint64_t gid = g.id;
   // The stream id is known only after stream() returns; events carry it.
   auto sid = std::make_shared<uint64_t>(0);
-  g.stream = session_->stream(
+  g.stream = api_->stream(
       std::move(cmd),
-      guard_.wrap([this, gp](const rr::Reply& r) {
+      input_.guarded([this, gp](const rr::Reply& r) {
         gp->backoff.reset();
         on_sample_(r);
       }),
-      guard_.wrap([this, gid, sid](const rr::StreamEvent& ev) { on_event(gid, *sid, ev); }), so);
+      input_.guarded([this, gid, sid](const rr::StreamEvent& ev) { on_event(gid, *sid, ev); }), so);
   *sid = g.stream->id();
   stats_.monitor_reissues.inc();
 }
@@ -150,14 +150,14 @@ void MonitorGroups::on_event(uint64_t group_id, uint64_t stream_id, const rr::St
   Group& g = *it->second;
   if (!g.stream || g.stream->id() != stream_id) return;  // an older, replaced command
   g.stream.reset();
-  if (ev.error.kind == rr::ErrorKind::stopped) return;  // the shared session is shutting down
+  if (ev.error.kind == rr::ErrorKind::stopped) return;  // the shared API session is shutting down
   stats_.errors(ev.error ? rr::to_string(ev.error.kind) : "ended").inc();
   const Duration delay = g.backoff.next();
   // Error messages already name the router (session.hpp).
-  const std::string why = ev.error ? ev.error.message : "router " + session_->name() + ": monitor-traffic ended (!done)";
-  log_->warn("{}; re-issuing it for {} interface(s) in {:.1f}s", why, g.members.size(),
-             std::chrono::duration<double>(delay).count());
-  g.not_before_ns = steady_ns() + delay.count();
+  const std::string why = ev.error ? ev.error.message : "router " + api_->name() + ": monitor-traffic ended (!done)";
+  input_.ctx().log->warn("{}; re-issuing it for {} interface(s) in {:.1f}s", why, g.members.size(),
+                         std::chrono::duration<double>(delay).count());
+  g.not_before = input_.ctx().clock.steady_now() + std::chrono::duration_cast<SteadyTime::duration>(delay);
   mark_dirty(g);
   if (on_failure_) on_failure_();
 }

@@ -8,7 +8,7 @@
 // Trade-off: RouterOS cannot add or remove interfaces of a running command,
 // so a change re-issues the affected group (`/cancel` + a new command). The
 // other interfaces of that group may miss about one sample while it restarts.
-// Changes are debounced by `reissue_delay`, so a burst of session churn costs
+// Changes are debounced by `reissue_delay`, so a burst of PPPoE session churn costs
 // one re-issue per touched group; new interfaces fill the free slots of
 // groups that are being re-issued anyway, then of any group with room, before
 // a new group is opened. Larger groups mean fewer commands and less router
@@ -16,40 +16,44 @@
 // disturbs.
 //
 // A group whose command ends (`!trap`, e.g. "input does not match any value
-// of interface" when a session vanished first, or an unexpected `!done`) is
+// of interface" when a PPPoE session vanished first, or an unexpected `!done`) is
 // re-issued with exponential backoff (1 s doubling to 30 s, reset by the next
 // sample) and the owner is told through `on_failure` (the input then
-// re-reads /ppp/active). After a reconnect the session itself re-issues
+// re-reads /ppp/active). After a reconnect the API session itself re-issues
 // every running group.
 //
 // Threading: one per router, used on the input's strand; stream callbacks are
-// posted there. Streams are cancelled from the strand, which guarantees that
-// no callback of a cancelled stream starts afterwards (session.hpp).
+// posted there and wrapped with TrafficInput::guarded(). Streams are
+// cancelled from the strand, which guarantees that no callback of a cancelled
+// stream starts afterwards (session.hpp). The re-issue timer comes from
+// ctx.clock, so `reissue_delay` and the backoff follow a test's ManualClock.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include <boost/asio/steady_timer.hpp>
-#include <spdlog/logger.h>
-
-#include "async_guard.hpp"
 #include "routerpulse/backoff.hpp"
-#include "routerpulse/plugin.hpp"
+#include "routerpulse/clock.hpp"
 #include "routerpulse/routeros/session.hpp"
 #include "traffic_stats.hpp"
 
 namespace routerpulse::routeros_traffic {
 
+class TrafficInput;
+
 class MonitorGroups {
  public:
-  MonitorGroups(std::shared_ptr<routeros::Session> session, const Strand& strand, Guard guard,
-                size_t per_command, Duration reissue_delay, RouterStats& stats, std::shared_ptr<spdlog::logger> log,
+  /// Group size and debounce come from the input's settings
+  /// (`interfaces_per_command`, `reissue_delay`).
+  MonitorGroups(TrafficInput& input, std::shared_ptr<routeros::Session> api, RouterStats& stats,
                 std::function<void(const routeros::Reply&)> on_sample, std::function<void()> on_failure);
+  /// Cancels every stream (thread-safe), without callbacks.
+  ~MonitorGroups();
 
   /// Starts monitoring `iface` (no-op when already monitored).
   void add(const std::string& iface);
@@ -69,32 +73,30 @@ class MonitorGroups {
     std::vector<std::string> members;
     routeros::StreamPtr stream;
     bool dirty = false;
-    int64_t not_before_ns = 0;  ///< steady ns; backoff after a failure
+    SteadyTime not_before{};  ///< backoff after a failure
     Backoff backoff{std::chrono::seconds(1), std::chrono::seconds(30), 2.0, 0.2};
   };
 
   Group& group_with_room();
   void mark_dirty(Group& g);
-  void schedule(int64_t at_ns);
+  void schedule(SteadyTime at);
   void reissue_due();
   void reissue(Group& g);
   void on_event(uint64_t group_id, uint64_t stream_id, const routeros::StreamEvent& ev);
   void publish();
 
-  std::shared_ptr<routeros::Session> session_;
-  Strand strand_;
-  Guard guard_;
+  TrafficInput& input_;
+  std::shared_ptr<routeros::Session> api_;
   size_t per_command_;
   Duration reissue_delay_;
   RouterStats& stats_;
-  std::shared_ptr<spdlog::logger> log_;
   std::function<void(const routeros::Reply&)> on_sample_;
   std::function<void()> on_failure_;
   std::map<uint64_t, std::unique_ptr<Group>> groups_;
   std::unordered_map<std::string, uint64_t> where_;  // interface → group id
   uint64_t next_group_ = 1;
-  boost::asio::steady_timer timer_;
-  int64_t timer_at_ns_ = 0;  // 0 = not armed
+  std::unique_ptr<Timer> timer_;
+  std::optional<SteadyTime> timer_at_;  // when the timer fires; empty = not armed
   bool stopped_ = false;
 };
 

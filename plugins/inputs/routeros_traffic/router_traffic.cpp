@@ -2,29 +2,23 @@
 #include "router_traffic.hpp"
 
 #include "metric_builders.hpp"
+#include "traffic_input.hpp"
 
 namespace routerpulse::routeros_traffic {
 
 namespace rr = routerpulse::routeros;
 
-RouterTraffic::RouterTraffic(std::shared_ptr<rr::Session> session, const Strand& strand, Guard guard,
-                             const TrafficOptions& opts, SelfMetrics& stats, const std::string& input_id,
-                             std::shared_ptr<spdlog::logger> log, SampleBatcher& batcher, Histogram& delay)
-    : session_(std::move(session)),
-      opts_(opts),
-      stats_(stats, input_id, session_->name()),
-      log_(std::move(log)),
-      batcher_(batcher),
-      delay_(delay) {
+RouterTraffic::RouterTraffic(TrafficInput& input, std::shared_ptr<rr::Session> api)
+    : input_(input), api_(std::move(api)), stats_(input.ctx().self_metrics, api_->name()) {
+  const TrafficOptions& opts = input.settings();
   if (opts.users.enabled()) {
-    tracker_ = std::make_unique<SessionTracker>(
-        session_, strand, guard, opts.users, opts.discovery, opts.resync_interval, stats_, log_,
-        SessionTracker::Hooks{[this](const PppSession& s) { on_added(s); },
-                              [this](const PppSession& s) { on_removed(s); }});
+    tracker_ = std::make_unique<PppoeTracker>(
+        input, api_, stats_,
+        PppoeTracker::Hooks{[this](const PppoeSession& s) { on_added(s); },
+                            [this](const PppoeSession& s) { on_removed(s); }});
     if (opts.monitor_traffic)
       monitors_ = std::make_unique<MonitorGroups>(
-          session_, strand, guard, opts.interfaces_per_command, opts.reissue_delay, stats_, log_,
-          [this](const rr::Reply& r) { on_sample(r); }, [this] { tracker_->refresh(); });
+          input, api_, stats_, [this](const rr::Reply& r) { on_sample(r); }, [this] { tracker_->refresh(); });
   }
   if (!opts.interfaces.empty()) counters_.emplace(opts.interfaces, opts.counter_bits);
   // Looked up once per streamed sample: keep chains short.
@@ -40,32 +34,33 @@ void RouterTraffic::stop() {
   if (monitors_) monitors_->stop();
   monitored_.clear();
   waiting_.clear();
-  stats_.sessions_active.set(0);
+  stats_.pppoe_sessions_active.set(0);
 }
 
-void RouterTraffic::on_added(const PppSession& s) {
+void RouterTraffic::on_added(const PppoeSession& s) {
   if (!monitors_) return;
   if (try_monitor(s)) return;
   waiting_.insert(s.id);
   stats_.monitors_skipped.inc();
   if (!warned_cap_) {
     warned_cap_ = true;
-    log_->warn("router {}: max_monitors ({}) reached; further PPPoE sessions are tracked but not monitored "
-               "(counted in routerpulse_routeros_traffic_monitors_skipped_total; raise max_monitors or narrow "
-               "include/exclude)",
-               name(), opts_.max_monitors);
+    input_.ctx().log->warn(
+        "router {}: max_monitors ({}) reached; further PPPoE sessions are tracked but not monitored "
+        "(counted in routerpulse_routeros_traffic_monitors_skipped_total; raise max_monitors or narrow "
+        "include/exclude)",
+        name(), input_.settings().max_monitors);
   }
 }
 
-bool RouterTraffic::try_monitor(const PppSession& s) {
-  if (monitored_.size() >= opts_.max_monitors) return false;
+bool RouterTraffic::try_monitor(const PppoeSession& s) {
+  if (monitored_.size() >= input_.settings().max_monitors) return false;
   auto [it, inserted] = monitored_.try_emplace(s.interface, Monitored{s.id, pppoe_traffic_prototype(name(), s)});
   if (!inserted) return true;  // the same interface is already streamed for an older .id
   monitors_->add(s.interface);
   return true;
 }
 
-void RouterTraffic::on_removed(const PppSession& s) {
+void RouterTraffic::on_removed(const PppoeSession& s) {
   if (!monitors_) return;
   if (waiting_.erase(s.id)) return;
   auto it = monitored_.find(s.interface);
@@ -76,7 +71,7 @@ void RouterTraffic::on_removed(const PppSession& s) {
 }
 
 void RouterTraffic::promote() {
-  while (!waiting_.empty() && monitored_.size() < opts_.max_monitors) {
+  while (!waiting_.empty() && monitored_.size() < input_.settings().max_monitors) {
     const std::string id = *waiting_.begin();
     waiting_.erase(waiting_.begin());
     auto it = tracker_->sessions().find(id);
@@ -92,42 +87,43 @@ void RouterTraffic::on_sample(const rr::Reply& r) {
   }
   auto it = monitored_.find(*iface);
   if (it == monitored_.end()) return;  // a late sample of an interface that was just dropped
-  const int64_t now = now_ns();
+  const int64_t now = input_.ctx().clock.now_ns();
   Metric m = it->second.prototype;
   m.reserve(0, 8);  // a copy drops the prototype's capacity: one allocation for all eight fields
   const SampleInfo info = fill_traffic_sample(m, r);
   if (info.bad_value) stats_.errors("parse").inc();
   if (info.sent_ns > 0) {
-    if (now >= info.sent_ns) delay_.observe(static_cast<double>(now - info.sent_ns) / 1e9);
-    m.set_time(opts_.sample_time == SampleTime::sender ? info.sent_ns : now);
+    if (now >= info.sent_ns) input_.sample_delay().observe(static_cast<double>(now - info.sent_ns) / 1e9);
+    m.set_time(input_.settings().sample_time == SampleTime::sender ? info.sent_ns : now);
   } else {
     m.set_time(now);
   }
   stats_.samples.inc();
-  batcher_.add(std::move(m));
+  input_.batcher().add(std::move(m));
 }
 
-void RouterTraffic::session_metrics(int64_t steady_now, int64_t time_ns, MetricBatch& out) const {
+void RouterTraffic::session_metrics(SteadyTime now, int64_t time_ns, MetricBatch& out) const {
   if (!tracker_) return;
   out.reserve(out.size() + tracker_->sessions().size());
   for (const auto& [id, s] : tracker_->sessions()) {
     auto it = monitored_.find(s.interface);
     const bool monitored = it != monitored_.end() && it->second.session_id == id;
-    out.push_back(pppoe_session_metric(name(), s, monitored, steady_now, time_ns));
+    out.push_back(pppoe_session_metric(name(), s, monitored, now, time_ns));
   }
 }
 
-bool RouterTraffic::note_uptime(double uptime_s) {
+bool RouterTraffic::note_uptime(double uptime_seconds) {
   // Uptime only grows; one second of slack absorbs RouterOS' whole-second rounding.
-  const bool restarted = last_uptime_s_ >= 0 && uptime_s + 1.0 < last_uptime_s_;
-  last_uptime_s_ = uptime_s;
-  if (restarted) log_->warn("router {}: uptime went down to {}s: the router restarted", name(), uptime_s);
+  const bool restarted = last_uptime_seconds_ >= 0 && uptime_seconds + 1.0 < last_uptime_seconds_;
+  last_uptime_seconds_ = uptime_seconds;
+  if (restarted)
+    input_.ctx().log->warn("router {}: uptime went down to {}s: the router restarted", name(), uptime_seconds);
   return restarted;
 }
 
 void RouterTraffic::note_poll(bool ok, const std::string& why) {
-  if (ok && !last_poll_ok_) log_->info("router {}: answering again", name());
-  if (!ok && last_poll_ok_) log_->warn("{}", why);  // `why` names the router
+  if (ok && !last_poll_ok_) input_.ctx().log->info("router {}: answering again", name());
+  if (!ok && last_poll_ok_) input_.ctx().log->warn("{}", why);  // `why` names the router
   last_poll_ok_ = ok;
 }
 

@@ -5,25 +5,8 @@
 
 namespace routerpulse::routeros_traffic {
 
-SampleBatcher::SampleBatcher(const Strand& strand, Guard guard, Duration flush_interval, size_t batch_size,
-                             std::function<void(MetricBatch&&)> emit)
-    : timer_(strand),
-      guard_(std::move(guard)),
-      flush_interval_(flush_interval),
-      batch_size_(batch_size),
-      emit_(std::move(emit)) {}
-
-void SampleBatcher::start() {
-  if (running_) return;
-  running_ = true;
-  arm();
-}
-
-void SampleBatcher::stop() {
-  running_ = false;
-  timer_.cancel();
-  flush();
-}
+SampleBatcher::SampleBatcher(size_t batch_size, std::function<void(MetricBatch&&)> emit)
+    : batch_size_(batch_size), emit_(std::move(emit)) {}
 
 void SampleBatcher::add(Metric&& m) {
   if (pending_.empty()) pending_.reserve(std::min<size_t>(batch_size_, 4096));
@@ -36,18 +19,6 @@ void SampleBatcher::flush() {
   MetricBatch out;
   out.swap(pending_);
   emit_(std::move(out));
-}
-
-void SampleBatcher::arm() {
-  timer_.expires_after(flush_interval_);
-  timer_.async_wait([this, g = guard_](boost::system::error_code ec) {
-    if (ec) return;
-    g.wrap([this] {
-      if (!running_) return;
-      flush();
-      arm();
-    })();
-  });
 }
 
 }  // namespace routerpulse::routeros_traffic

@@ -1,75 +1,95 @@
-// routeros_traffic — input state and lifecycle (see traffic_input.hpp).
+// routeros_traffic — the input component (see traffic_input.hpp).
 #include "traffic_input.hpp"
 
-#include <boost/asio/post.hpp>
-
+#include "gather_round.hpp"
+#include "router_traffic.hpp"
 #include "routerpulse/routeros/registry.hpp"
-#include "routerpulse/stats.hpp"
 
 namespace routerpulse::routeros_traffic {
 
-std::shared_ptr<TrafficCore> TrafficCore::create(const Options& o, PluginContext& ctx) {
-  return std::make_shared<TrafficCore>(o, ctx);
-}
+void TrafficInput::validate(const Options& o) { (void)TrafficOptions::read(o); }
 
-TrafficCore::TrafficCore(const Options& o, PluginContext& ctx)
+TrafficInput::TrafficInput(const Options& o, PluginContext& ctx)
     : ctx_(ctx),
-      opts_(parse_options(o, ctx)),
-      delay_(ctx.stats.histogram("routeros_traffic", "sample_delay_seconds",
-                                 "Sender timestamp (routeros-sim =.sim-sent-ns=) to arrival of monitor-traffic samples",
-                                 {{"input", ctx.id}})) {
-  for (const auto& name : opts_.routers) {
+      opts_(TrafficOptions::read(o)),
+      delay_(ctx.self_metrics.histogram(
+          "sample_delay_seconds",
+          "routeros-sim send timestamp (=.sim-sent-ns=) to arrival of monitor-traffic samples (benchmarks)")),
+      batcher_(opts_.batch_size, [&ctx](MetricBatch&& b) { ctx.emit(std::move(b)); }),
+      flush_timer_(ctx.clock.make_timer(ctx.strand)) {
+  for (const auto& name : resolve_routers(o, opts_, ctx.routers)) {
     auto s = ctx.routers->find(name);
-    if (!s) throw o.error("routers", "router \"" + name + "\" has no session");  // registry changed under us
+    if (!s) throw o.error("routers", "router \"" + name + "\" has no API session");  // registry changed under us
     sessions_.push_back(std::move(s));
   }
 }
 
-void TrafficCore::start() {
+// Streams of the parts are cancelled by their destructors (thread-safe);
+// guarded callbacks already in flight see the input gone and do nothing.
+TrafficInput::~TrafficInput() = default;
+
+void TrafficInput::start() {
   if (started_ || stopped_) return;
   started_ = true;
-  Guard guard(weak_from_this(), &stopped_);
-  batcher_.emplace(ctx_.strand, guard, opts_.flush_interval, opts_.batch_size,
-                   [this](MetricBatch&& b) { ctx_.emit(std::move(b)); });
-  batcher_->start();
+  arm_flush();
   for (const auto& s : sessions_) {
-    routers_.push_back(
-        std::make_unique<RouterTraffic>(s, ctx_.strand, guard, opts_, ctx_.stats, ctx_.id, ctx_.log, *batcher_, delay_));
+    routers_.push_back(std::make_unique<RouterTraffic>(*this, s));
     routers_.back()->start();
   }
-  size_t monitoring = opts_.users.enabled() && opts_.monitor_traffic ? routers_.size() : 0;
-  ctx_.log->info("started on {} router(s); live traffic on {}; interface counters {}", routers_.size(), monitoring,
-                 opts_.interfaces.empty() ? "off" : "on");
+  ctx_.health.set(HealthState::healthy);
+  const size_t monitoring = opts_.users.enabled() && opts_.monitor_traffic ? routers_.size() : 0;
+  ctx_.log->info("started on {} router(s); live PPPoE traffic on {}; interface counters {}", routers_.size(),
+                 monitoring, opts_.interfaces.empty() ? "off" : "on");
 }
 
-void TrafficCore::stop() {
-  if (stopped_.exchange(true, std::memory_order_acq_rel)) return;
-  // Guards now refuse every callback; cancel what is still running.
-  for (auto& r : routers_) r->stop();
-  if (batcher_) batcher_->stop();
-  if (round_) round_->abort();
-  round_.reset();
+void TrafficInput::stop(std::function<void()> done) {
+  if (!stopped_.exchange(true, std::memory_order_acq_rel)) {
+    // guarded() now refuses every callback; cancel what is still running.
+    for (auto& r : routers_) r->stop();
+    flush_timer_->cancel();
+    batcher_.flush();  // emits what is pending
+    if (round_) round_->abort();     // calls a pending gather's done
+    round_.reset();
+    ctx_.health.clear();
+  }
+  done();
 }
 
-void TrafficCore::request_stop() {
-  // Nothing runs before start(); posting then would only leave a handler of
-  // this plugin's code in the io_context.
-  if (!started_.load() || stopped_.load()) return;
-  boost::asio::post(ctx_.strand, [self = shared_from_this()] { self->stop(); });
-}
-
-void TrafficCore::gather(std::function<void()> done) {
+void TrafficInput::gather(std::function<void()> done) {
   if (stopped_ || !started_) {
     done();
     return;
   }
   std::vector<RouterTraffic*> routers;
+  routers.reserve(routers_.size());
   for (auto& r : routers_) routers.push_back(r.get());
-  Guard guard(weak_from_this(), &stopped_);
-  round_ = std::make_shared<GatherRound>(std::move(routers), opts_, ctx_.strand, guard,
-                                         opts_.gather_timeout(ctx_.interval),
-                                         [this](MetricBatch&& b) { ctx_.emit(std::move(b)); }, std::move(done));
+  round_ = std::make_shared<GatherRound>(
+      *this, std::move(routers), opts_.gather_timeout(ctx_.interval),
+      [this, done = std::move(done)](const std::vector<std::string>& problems) {
+        report_round(problems);
+        done();
+      });
   round_->run();
+}
+
+void TrafficInput::arm_flush() {
+  flush_timer_->arm(opts_.flush_interval, guarded([this] {
+    batcher_.flush();
+    arm_flush();
+  }));
+}
+
+void TrafficInput::report_round(const std::vector<std::string>& problems) {
+  if (stopped_) return;
+  if (problems.empty()) {
+    ctx_.health.set(HealthState::healthy);
+    return;
+  }
+  std::string detail = std::to_string(problems.size()) + " of " + std::to_string(routers_.size()) +
+                       " router(s) failed this interval: ";
+  for (size_t i = 0; i < problems.size() && i < 3; ++i) detail += (i ? "; " : "") + problems[i];
+  if (problems.size() > 3) detail += "; …";
+  ctx_.health.set(HealthState::degraded, std::move(detail));
 }
 
 }  // namespace routerpulse::routeros_traffic

@@ -1,50 +1,129 @@
-// routeros_traffic — the input's state behind the plugin class: options, one
-// RouterTraffic per router, the sample batcher and the current gather round.
+// routeros_traffic — the input component: options, one RouterTraffic per
+// router, the sample batcher and the current gather round.
 //
-// Held by shared_ptr so that callbacks can hold a weak reference (Guard);
-// create() builds it, start()/stop()/gather() must be called on ctx.strand.
+// The engine owns the input by shared_ptr. Every callback handed to a
+// RouterOS API session (one-shot commands, streams) is wrapped with
+// guarded(): it runs only while the input is alive and not stopped, so a
+// completion that arrives after stop() or destruction is a no-op. Timers come
+// from ctx.clock and are members of the part that arms them (their callbacks
+// never run after cancel or destruction, clock.hpp); their callbacks are
+// guarded too, so the input stays alive while one runs.
 //
-// Threading: everything runs on the input's strand. request_stop() may be
-// called from any thread (destructor path): it posts the stop to the strand.
+// Threading: every call and callback runs on ctx.strand. The destructor may
+// run on any thread (the last reference); it only cancels streams, which is
+// thread-safe.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <optional>
+#include <string>
 #include <vector>
 
-#include "gather_round.hpp"
-#include "router_traffic.hpp"
 #include "routerpulse/plugin.hpp"
+#include "routerpulse/routeros/session.hpp"
 #include "sample_batcher.hpp"
 #include "traffic_options.hpp"
 
 namespace routerpulse::routeros_traffic {
 
-class TrafficCore : public std::enable_shared_from_this<TrafficCore> {
+class RouterTraffic;
+class GatherRound;
+
+class TrafficInput final : public Input {
  public:
-  /// Parses the options (throws ConfigError) and looks up the sessions.
-  static std::shared_ptr<TrafficCore> create(const Options& o, PluginContext& ctx);
+  static constexpr OptionSpec options[] = {
+      {.name = "routers", .type = OptionType::string_list, .default_value = "all",
+       .doc = "router names from the `routers:` section, or `all`"},
+      {.name = "pppoe", .type = OptionType::any, .default_value = "all",
+       .doc = "PPPoE users to track: `all`, `none` (no PPPoE sessions, no live traffic) or a list of user names",
+       .example = "[alice, bob]"},
+      {.name = "include", .type = OptionType::string_list, .default_value = "[]",
+       .doc = "globs on the PPPoE user name; when set, a user must match one", .example = "['user*']"},
+      {.name = "exclude", .type = OptionType::string_list, .default_value = "[]",
+       .doc = "globs on the PPPoE user name to leave out; exclude wins over include", .example = "['test-*']"},
+      {.name = "monitor_traffic", .type = OptionType::boolean, .default_value = "true",
+       .doc = "stream /interface/monitor-traffic for the selected PPPoE sessions (false: sessions only)"},
+      {.name = "max_monitors", .type = OptionType::integer, .default_value = "5000",
+       .doc = "per router: at most this many PPPoE interfaces are streamed; further sessions are tracked unmonitored",
+       .min = 0, .max = 1000000},
+      {.name = "interfaces_per_command", .type = OptionType::integer, .default_value = "100",
+       .doc = "interfaces per monitor-traffic command", .min = 1, .max = 1000},
+      {.name = "reissue_delay", .type = OptionType::duration, .default_value = "500ms",
+       .doc = "debounce before a changed monitor-traffic command is re-issued", .min = 0},
+      {.name = "session_discovery", .type = OptionType::choice, .default_value = "listen",
+       .doc = "how PPPoE sessions are learned: listen (/ppp/active/listen) or poll (/ppp/active/print each interval)",
+       .choices = "listen|poll"},
+      {.name = "resync_interval", .type = OptionType::duration, .default_value = "5m",
+       .doc = "listen mode: full /ppp/active/print this often to reconcile; 0 = only after reconnects", .min = 0},
+      {.name = "flush_interval", .type = OptionType::duration, .default_value = "200ms",
+       .doc = "streamed pppoe_traffic samples are emitted at least this often", .min = kPositive},
+      {.name = "batch_size", .type = OptionType::integer, .default_value = "5000",
+       .doc = "streamed samples are emitted as soon as this many are pending", .min = 1, .max = 10000000},
+      {.name = "interfaces", .type = OptionType::string_list, .default_value = "[]",
+       .doc = "globs on interface names for the interface / interface_rate counters; empty = off",
+       .example = "['ether*', 'sfp-sfpplus*']"},
+      {.name = "counter_bits", .type = OptionType::choice, .default_value = "auto",
+       .doc = "counter width for wrap detection: auto (32-bit while the value fits), 32 or 64",
+       .choices = "auto|32|64"},
+      {.name = "system", .type = OptionType::boolean, .default_value = "true",
+       .doc = "emit routeros_system (health, CPU, memory, uptime) every interval"},
+      {.name = "timeout", .type = OptionType::duration,
+       .doc = "deadline of one gather round and its commands; unset: half the interval, 100ms to 10s",
+       .min = kPositive, .example = "5s"},
+      {.name = "sample_time", .type = OptionType::choice, .default_value = "arrival",
+       .doc = "benchmark hook: `sender` takes the sample time from routeros-sim; RouterOS sends none, keep `arrival`",
+       .choices = "arrival|sender"},
+  };
 
-  void start();
-  /// Stops streams, timers and a running round; emits pending samples.
-  void stop();
-  /// Posts stop() to the strand when start() ran and stop() did not (safe
-  /// from any thread; used when the input is destroyed without stop()).
-  void request_stop();
-  void gather(std::function<void()> done);
+  /// What `routerpulse plugins --sample routeros_traffic` adds so the sample passes `check`.
+  static constexpr const char* sample_context =
+      "routers:\n"
+      "  r1:\n"
+      "    host: 192.0.2.1\n"
+      "    username: monitor\n";
 
-  TrafficCore(const Options& o, PluginContext& ctx);  // use create()
+  /// Pure checks beyond the table (router list, `pppoe`, empty globs).
+  static void validate(const Options& o);
+
+  /// Resolves `routers` against ctx.routers (throws ConfigError for unknown
+  /// names or a missing `routers:` section). Connects nothing.
+  TrafficInput(const Options& o, PluginContext& ctx);
+  ~TrafficInput() override;
+
+  void start() override;
+  /// Cancels streams, timers and a running round; emits pending samples.
+  void stop(std::function<void()> done) override;
+  void gather(std::function<void()> done) override;
+
+  // ---- for the input's parts (RouterTraffic, PppoeTracker, MonitorGroups, GatherRound)
+
+  /// guard(): `fn` runs only while the input is alive and not stopped.
+  template <class F>
+  auto guarded(F fn) {
+    return guard([this, fn = std::move(fn)](auto&&... args) mutable {
+      if (!stopped_.load(std::memory_order_acquire)) fn(std::forward<decltype(args)>(args)...);
+    });
+  }
+  PluginContext& ctx() noexcept { return ctx_; }
+  const TrafficOptions& settings() const noexcept { return opts_; }
+  SampleBatcher& batcher() noexcept { return batcher_; }
+  /// routerpulse_routeros_traffic_sample_delay_seconds (routeros-sim send time → arrival).
+  Histogram& sample_delay() noexcept { return delay_; }
 
  private:
+  /// Health after a round: healthy, or degraded naming the routers that failed.
+  void report_round(const std::vector<std::string>& problems);
+  void arm_flush();
+
   PluginContext& ctx_;
   TrafficOptions opts_;
   std::vector<std::shared_ptr<routeros::Session>> sessions_;
   std::atomic<bool> stopped_{false};
-  std::atomic<bool> started_{false};
+  bool started_ = false;
   Histogram& delay_;
-  std::optional<SampleBatcher> batcher_;
+  SampleBatcher batcher_;
+  std::unique_ptr<Timer> flush_timer_;
   std::vector<std::unique_ptr<RouterTraffic>> routers_;
   std::shared_ptr<GatherRound> round_;
 };

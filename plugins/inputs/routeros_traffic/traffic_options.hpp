@@ -1,19 +1,23 @@
-// routeros_traffic — the input's options (README.md lists each with its default).
+// routeros_traffic — the input's settings, read from its declared options
+// (TrafficInput::options holds every option with its default; README.md
+// documents them).
 //
-// Threading: read once in the input's constructor; immutable afterwards.
+// Threading: read once in validate() and in the input's constructor;
+// immutable afterwards.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "counter_rate.hpp"
-#include "name_filter.hpp"
 #include "routerpulse/config.hpp"
+#include "user_filter.hpp"
 
-namespace routerpulse {
-struct PluginContext;
+namespace routerpulse::routeros {
+class RouterRegistry;
 }
 
 namespace routerpulse::routeros_traffic {
@@ -24,37 +28,43 @@ enum class Discovery : uint8_t {
   poll,    ///< `/ppp/active/print` every interval
 };
 
-/// Which time a streamed pppoe_traffic sample carries.
+/// Which time a streamed pppoe_traffic sample carries (option `sample_time`).
 enum class SampleTime : uint8_t {
-  arrival,  ///< when the agent received the `!re` (default)
-  sender,   ///< the `=.sim-sent-ns=` attribute when present (routeros-sim only), else arrival
+  arrival,  ///< when the agent received the `!re`
+  sender,   ///< benchmark hook: routeros-sim's `=.sim-sent-ns=` when present, else arrival
 };
 
 struct TrafficOptions {
-  std::vector<std::string> routers;  ///< resolved router names (never empty)
-  UserFilter users;                  ///< pppoe / include / exclude
-  bool monitor_traffic = true;       ///< stream /interface/monitor-traffic for selected sessions
-  size_t max_monitors = 5000;        ///< per router
-  size_t interfaces_per_command = 100;
-  Duration reissue_delay = std::chrono::milliseconds(500);  ///< debounce for regrouping monitors
+  /// `routers` as written: names, or {"all"}. Resolved by resolve_routers().
+  std::vector<std::string> router_names;
+  UserFilter users;          ///< pppoe / include / exclude
+  bool monitor_traffic = false;
+  size_t max_monitors = 0;   ///< per router
+  size_t interfaces_per_command = 0;
+  Duration reissue_delay{};  ///< debounce for regrouping monitors
   Discovery discovery = Discovery::listen;
-  Duration resync_interval = std::chrono::minutes(5);  ///< listen mode: full print to reconcile; 0 = off
-  Duration flush_interval = std::chrono::milliseconds(200);  ///< streamed samples: emit at least this often
-  size_t batch_size = 5000;          ///< streamed samples: emit when this many are pending
+  Duration resync_interval{};  ///< listen mode: full print to reconcile; 0 = off
+  Duration flush_interval{};   ///< streamed samples: emit at least this often
+  size_t batch_size = 0;       ///< streamed samples: emit when this many are pending
   std::vector<std::string> interfaces;  ///< interface-counter globs; empty = counters off
   CounterBits counter_bits = CounterBits::automatic;
-  bool system = true;                ///< routeros_system every interval
-  Duration timeout{0};               ///< gather deadline; 0 = min(interval / 2, 10s)
+  bool system = false;                  ///< routeros_system every interval
+  std::optional<Duration> timeout;      ///< gather deadline; unset = derived from the interval
   SampleTime sample_time = SampleTime::arrival;
 
-  /// The effective gather deadline for `interval` (at least 100 ms).
+  /// Reads and checks every option (pure: what validate() runs). Throws
+  /// ConfigError with file:line:col and the option path.
+  static TrafficOptions read(const Options& o);
+
+  /// The effective gather deadline for `interval`: `timeout`, or half the
+  /// interval clamped to 100 ms … 10 s.
   Duration gather_timeout(Duration interval) const;
 };
 
-/// Reads and validates every option. `ctx.routers` resolves `routers`.
-/// Throws ConfigError (file:line:col and option path) on a wrong type or
-/// value, an unknown router name, or when routers are needed but the agent
-/// has no `routers:` section (ctx.routers == nullptr or empty).
-TrafficOptions parse_options(const Options& o, const PluginContext& ctx);
+/// The router names `o`'s `routers` option selects in `registry` (`all` →
+/// every configured router). Throws ConfigError when the agent has no
+/// `routers:` section (registry == nullptr or empty) or a name is unknown.
+std::vector<std::string> resolve_routers(const Options& o, const TrafficOptions& t,
+                                         const routeros::RouterRegistry* registry);
 
 }  // namespace routerpulse::routeros_traffic

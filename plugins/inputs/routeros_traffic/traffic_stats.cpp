@@ -3,35 +3,29 @@
 
 namespace routerpulse::routeros_traffic {
 
-namespace {
-constexpr const char* kSub = "routeros_traffic";
-}
-
-RouterStats::RouterStats(SelfMetrics& stats, const std::string& input_id, const std::string& router)
-    : sessions_active(stats.gauge(kSub, "sessions_active", "PPPoE sessions tracked (after filters)",
-                                  {{"input", input_id}, {"router", router}})),
-      monitors_active(stats.gauge(kSub, "monitors_active", "Interfaces under /interface/monitor-traffic",
-                                  {{"input", input_id}, {"router", router}})),
-      monitor_commands_active(stats.gauge(kSub, "monitor_commands_active", "monitor-traffic commands running",
-                                          {{"input", input_id}, {"router", router}})),
-      monitors_skipped(stats.counter(kSub, "monitors_skipped_total",
-                                     "Sessions not monitored because max_monitors was reached",
-                                     {{"input", input_id}, {"router", router}})),
-      monitor_reissues(stats.counter(kSub, "monitor_reissues_total",
-                                     "monitor-traffic commands (re)issued after session changes or errors",
-                                     {{"input", input_id}, {"router", router}})),
-      samples(stats.counter(kSub, "samples_total", "monitor-traffic samples turned into pppoe_traffic metrics",
-                            {{"input", input_id}, {"router", router}})),
-      stats_(stats),
-      labels_{{"input", input_id}, {"router", router}} {}
+RouterStats::RouterStats(const SelfMetricsScope& scope, const std::string& router)
+    : pppoe_sessions_active(
+          scope.gauge("pppoe_sessions_active", "PPPoE sessions tracked (after filters)", {{"router", router}})),
+      monitors_active(
+          scope.gauge("monitors_active", "Interfaces under /interface/monitor-traffic", {{"router", router}})),
+      monitor_commands_active(
+          scope.gauge("monitor_commands_active", "monitor-traffic commands running", {{"router", router}})),
+      monitors_skipped(scope.counter("monitors_skipped_total",
+                                     "PPPoE sessions not monitored because max_monitors was reached",
+                                     {{"router", router}})),
+      monitor_reissues(scope.counter("monitor_reissues_total",
+                                     "monitor-traffic commands (re)issued after PPPoE session changes or errors",
+                                     {{"router", router}})),
+      samples(scope.counter("samples_total", "monitor-traffic samples turned into pppoe_traffic metrics",
+                            {{"router", router}})),
+      scope_(scope),
+      router_(router) {}
 
 Counter& RouterStats::errors(const std::string& kind) {
   auto it = errors_.find(kind);
   if (it != errors_.end()) return *it->second;
-  Labels l = labels_;
-  l.emplace_back("kind", kind);
-  Counter& c = stats_.counter(kSub, "errors_total", "Per-router errors by kind (trap, timeout, disconnected, parse, ...)",
-                              std::move(l));
+  Counter& c = scope_.counter("errors_total", "Per-router errors by kind (trap, timeout, disconnected, parse, ...)",
+                              {{"router", router_}, {"kind", kind}});
   errors_.emplace(kind, &c);
   return c;
 }

@@ -1,18 +1,19 @@
 // routeros_traffic — the input's self-metrics, one set per router.
 //
-// Series (subsystem `routeros_traffic`, labels `input` = component id and
-// `router`), exposed as routerpulse_routeros_traffic_<name> on /metrics:
-//   sessions_active           gauge    PPPoE sessions the input tracks (after filters)
+// Registered through ctx.self_metrics, so every series is named
+// routerpulse_routeros_traffic_<name> and carries the instance label
+// `input="<id>"` (added by the SDK) plus `router`:
+//   pppoe_sessions_active     gauge    PPPoE sessions the input tracks (after filters)
 //   monitors_active           gauge    interfaces under /interface/monitor-traffic
 //   monitor_commands_active   gauge    monitor-traffic commands running
-//   monitors_skipped_total    counter  sessions not monitored because of max_monitors
+//   monitors_skipped_total    counter  PPPoE sessions not monitored because of max_monitors
 //   monitor_reissues_total    counter  monitor-traffic commands (re)issued after changes
 //   samples_total             counter  monitor-traffic samples turned into pppoe_traffic
 //   errors_total{kind}        counter  trap, timeout, disconnected, parse, ... per router
-// plus, per input only: sample_delay_seconds (histogram) — sender timestamp
-// (`=.sim-sent-ns=`, routeros-sim only) to arrival.
+// The input itself registers sample_delay_seconds (histogram, no router
+// label): routeros-sim's send timestamp to arrival (benchmarks only).
 //
-// Threading: the references point into SelfMetrics (thread-safe atomics);
+// Threading: the references point into the registry (thread-safe atomics);
 // the `errors` cache is used from the input's strand only.
 #pragma once
 
@@ -25,9 +26,9 @@ namespace routerpulse::routeros_traffic {
 
 class RouterStats {
  public:
-  RouterStats(SelfMetrics& stats, const std::string& input_id, const std::string& router);
+  RouterStats(const SelfMetricsScope& scope, const std::string& router);
 
-  Gauge& sessions_active;
+  Gauge& pppoe_sessions_active;
   Gauge& monitors_active;
   Gauge& monitor_commands_active;
   Counter& monitors_skipped;
@@ -38,8 +39,8 @@ class RouterStats {
   Counter& errors(const std::string& kind);
 
  private:
-  SelfMetrics& stats_;
-  Labels labels_;
+  SelfMetricsScope scope_;
+  std::string router_;
   std::map<std::string, Counter*> errors_;
 };
 

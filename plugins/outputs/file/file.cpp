@@ -18,14 +18,31 @@ namespace {
 
 class FileOutput final : public Output {
  public:
+  static constexpr OptionSpec options[] = {
+      {.name = "files",
+       .type = OptionType::string_list,
+       .default_value = "[stdout]",
+       .doc = "where to write: paths (appended to; relative to agent.yaml), stdout or stderr"},
+      {.name = "data_format",
+       .type = OptionType::choice,
+       .default_value = "influx",
+       .doc = "influx (line protocol) or json (one object per line)",
+       .choices = "influx|json"},
+      {.name = "flush", .type = OptionType::boolean, .default_value = "true", .doc = "fflush after every batch"},
+  };
+
+  /// Pure: what `check` runs.
+  static void validate(const Options& o) {
+    if (o.strings("files").empty()) throw o.error("files", "needs at least one file (or \"stdout\")");
+  }
+
   FileOutput(const Options& o, PluginContext& ctx)
-      : ctx_(ctx),
-        bytes_(ctx.stats.counter("output", "file_bytes_written_total", "Bytes the file output wrote",
-                                 {{"output", ctx.id}})) {
-    paths_ = o.get_string_list("files", {"stdout"});
-    if (paths_.empty()) throw o.error("files", "needs at least one file (or \"stdout\")");
-    format_ = o.get_enum("data_format", "influx", {"influx", "json"});
-    flush_each_batch_ = o.get_bool("flush", true);
+      : ctx_(ctx), bytes_(ctx.self_metrics.counter("bytes_written_total", "Bytes the file output wrote")) {
+    paths_ = o.strings("files");
+    format_ = o.str("data_format");
+    flush_each_batch_ = o.boolean("flush");
+    // Files are opened here (at start-up, never by `check`): a path that
+    // cannot be opened stops the agent with a clear error.
     for (const auto& p : paths_) {
       FILE* f = nullptr;
       if (p == "stdout") f = stdout;

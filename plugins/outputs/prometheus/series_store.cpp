@@ -1,5 +1,8 @@
 #include "series_store.hpp"
 
+#include <optional>
+#include <type_traits>
+
 #include "routerpulse/exposition.hpp"
 
 namespace routerpulse::prom {
@@ -32,33 +35,47 @@ constexpr UnitRewrite kUnitRewrites[] = {
     {"b", "bytes", 1},
 };
 
+/// The one FieldValue → sample conversion: integers stay exact, bool is 1/0,
+/// a string is not a sample (nullopt).
+std::optional<Sample> to_sample(const FieldValue& v) noexcept {
+  return std::visit(
+      [](const auto& x) -> std::optional<Sample> {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::string>) return std::nullopt;
+        else if constexpr (std::is_same_v<T, bool>) return Sample{int64_t{x ? 1 : 0}};
+        else return Sample{x};
+      },
+      v);
+}
+
+/// `s` in another unit (a base-unit rewrite); a scaled sample is a double.
+Sample scaled(const Sample& s, double factor) noexcept {
+  if (factor == 1) return s;
+  return std::visit([](auto x) { return static_cast<double>(x); }, s) * factor;
+}
+
 }  // namespace
 
-SeriesStore::SeriesStore(StoreOptions options) : opt_(options), last_sweep_(Clock::now()) {}
+SeriesStore::SeriesStore(StoreOptions options) : opt_(options) {}
 
-void SeriesStore::build_name(const Metric& m, std::string_view field, Value& v) {
+double SeriesStore::build_name(const Metric& m, std::string_view field) {
   name_buf_.clear();
   exposition::append_metric_name(name_buf_, m.name());
   name_buf_.push_back('_');
   const UnitRewrite* rw = nullptr;
-  if (opt_.base_units) {
-    auto us = field.rfind('_');
-    if (us != std::string_view::npos) {
-      for (const auto& r : kUnitRewrites)
-        if (field.substr(us + 1) == r.suffix) rw = &r;
-    }
+  const auto us = field.rfind('_');
+  if (opt_.base_units && us != std::string_view::npos) {
+    for (const auto& r : kUnitRewrites)
+      if (field.substr(us + 1) == r.suffix) rw = &r;
   }
   if (rw) {
-    exposition::append_metric_name(name_buf_, field.substr(0, field.rfind('_') + 1), false);
+    exposition::append_metric_name(name_buf_, field.substr(0, us + 1), false);
     name_buf_ += rw->base;
-    if (rw->factor != 1) {
-      double d = std::visit([](auto x) { return static_cast<double>(x); }, v);
-      v = d * rw->factor;
-    }
   } else {
     exposition::append_metric_name(name_buf_, field, false);
   }
   if (m.type() == MetricType::counter && !ends_with(name_buf_, "_total")) name_buf_ += "_total";
+  return rw ? rw->factor : 1;
 }
 
 void SeriesStore::render_labels(const Metric& m) {
@@ -86,22 +103,18 @@ void SeriesStore::render_labels(const Metric& m) {
   if (!b.empty()) b.push_back('}');
 }
 
-UpdateStats SeriesStore::update(const MetricBatch& batch, Clock::time_point now) {
+UpdateStats SeriesStore::update(const MetricBatch& batch, SteadyTime now) {
   UpdateStats st;
   std::lock_guard lk(mu_);
   for (const auto& m : batch) {
     render_labels(m);
     for (const auto& f : m.fields()) {
-      Value v;
-      if (auto* i = std::get_if<int64_t>(&f.value)) v = *i;
-      else if (auto* u = std::get_if<uint64_t>(&f.value)) v = *u;
-      else if (auto* d = std::get_if<double>(&f.value)) v = *d;
-      else if (auto* b = std::get_if<bool>(&f.value)) v = int64_t{*b ? 1 : 0};
-      else {
+      auto sample = to_sample(f.value);
+      if (!sample) {
         ++st.string_fields;
         continue;
       }
-      build_name(m, f.key, v);
+      const Sample v = scaled(*sample, build_name(m, f.key));
 
       auto fam = families_.find(std::string_view(name_buf_));
       if (fam == families_.end()) {
@@ -120,20 +133,13 @@ UpdateStats SeriesStore::update(const MetricBatch& batch, Clock::time_point now)
       ++st.samples;
     }
   }
-  if (opt_.expire_after > Clock::duration::zero() && now - last_sweep_ >= opt_.expire_after / 2)
-    st.expired = expire_locked(now);
   return st;
 }
 
-size_t SeriesStore::expire(Clock::time_point now) {
+size_t SeriesStore::expire(SteadyTime now) {
   std::lock_guard lk(mu_);
-  return expire_locked(now);
-}
-
-size_t SeriesStore::expire_locked(Clock::time_point now) {
-  last_sweep_ = now;
-  if (opt_.expire_after <= Clock::duration::zero()) return 0;
-  const auto cutoff = now - opt_.expire_after;
+  if (opt_.expire_after <= Duration::zero()) return 0;
+  const auto cutoff = now - std::chrono::duration_cast<SteadyTime::duration>(opt_.expire_after);
   size_t dropped = 0;
   for (auto fam = families_.begin(); fam != families_.end();) {
     auto& series = fam->second.series;

@@ -1,8 +1,12 @@
 // The prometheus output's in-memory model: the latest value of every series
 // `<metric>_<field>{tags}`, grouped into families for the text format 0.0.4.
 //
+// Time is whatever the caller passes as `now` (the output passes
+// ctx.clock.steady_now()), so expiry is exact and testable without waiting.
+//
 // Threading: every public method takes the store's mutex, so write() (output
-// strand) and scrapes (HTTP handler strand) may run concurrently.
+// strand), the expiry sweep (output strand) and scrapes (HTTP handler strand)
+// may run concurrently.
 #pragma once
 
 #include <chrono>
@@ -17,22 +21,24 @@
 #include <variant>
 #include <vector>
 
+#include "routerpulse/clock.hpp"
 #include "routerpulse/metric.hpp"
 
 namespace routerpulse::prom {
 
-using Clock = std::chrono::steady_clock;
+/// A sample value: integers are kept exact (printed without a decimal point),
+/// doubles in shortest round-trip form.
+using Sample = std::variant<int64_t, uint64_t, double>;
 
 /// What one update() did, for self-metrics.
 struct UpdateStats {
   size_t samples = 0;        ///< numeric/bool field values stored
   size_t string_fields = 0;  ///< string fields skipped (Prometheus samples are numbers)
-  size_t expired = 0;        ///< series dropped by the sweep this call ran, if any
 };
 
 /// How fields become series.
 struct StoreOptions {
-  Clock::duration expire_after = std::chrono::seconds(60);  ///< zero keeps series forever
+  Duration expire_after{0};  ///< zero keeps series forever
   /// Rewrite an abbreviated unit at the end of a field name to the Prometheus
   /// base unit and scale the value: _ns/_us/_ms/_s/_sec/_secs/_h/_d → _seconds,
   /// _b → _bytes (https://prometheus.io/docs/practices/naming/#base-units).
@@ -45,11 +51,11 @@ class SeriesStore {
 
   /// Stores the latest value of every numeric field of every metric, stamped
   /// `now` (arrival time, so router clock skew cannot expire live series).
-  /// Also sweeps expired series once every expire_after/2.
-  UpdateStats update(const MetricBatch& batch, Clock::time_point now);
+  UpdateStats update(const MetricBatch& batch, SteadyTime now);
 
-  /// Drops series not updated since `now - expire_after`; returns how many.
-  size_t expire(Clock::time_point now);
+  /// Drops series not updated within expire_after before `now` (a series
+  /// updated exactly expire_after ago stays); returns how many.
+  size_t expire(SteadyTime now);
 
   /// Appends every family (HELP, TYPE, samples) in family-name order.
   void write(std::string& out) const;
@@ -58,10 +64,9 @@ class SeriesStore {
   size_t size() const;
 
  private:
-  using Value = std::variant<int64_t, uint64_t, double>;
   struct Series {
-    Value value;
-    Clock::time_point updated;
+    Sample value;
+    SteadyTime updated;
   };
   struct Hash {
     using is_transparent = void;
@@ -76,14 +81,13 @@ class SeriesStore {
   };
 
   void render_labels(const Metric& m);
-  size_t expire_locked(Clock::time_point now);
 
-  /// Appends the series name for `field` of `m` to name_buf_; may scale `v`.
-  void build_name(const Metric& m, std::string_view field, Value& v);
+  /// Appends the series name for `field` of `m` to name_buf_; returns the
+  /// factor that scales the value to the name's unit (1 when unchanged).
+  double build_name(const Metric& m, std::string_view field);
 
   mutable std::mutex mu_;
   StoreOptions opt_;
-  Clock::time_point last_sweep_;
   std::map<std::string, Family, std::less<>> families_;
   size_t size_ = 0;
   // Scratch buffers reused across update() calls (no allocation per sample

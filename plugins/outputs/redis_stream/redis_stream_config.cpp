@@ -3,66 +3,61 @@
 #include "stream_key.hpp"
 
 namespace routerpulse::redis {
-namespace {
-
-Duration positive_duration(const Options& o, const std::string& key, Duration def) {
-  Duration d = o.get_duration(key, def);
-  if (d <= Duration::zero()) throw o.error(key, "must be greater than 0");
-  return d;
-}
-
-}  // namespace
 
 RedisStreamConfig read_config(const Options& o) {
   RedisStreamConfig c;
-  std::string url = o.get_string("url", "redis://127.0.0.1:6379/0");
+  ConnectionSettings& conn = c.connection;
   try {
-    c.client.endpoint = parse_redis_url(url);
+    conn.endpoint = parse_redis_url(o.str("url"));
   } catch (const RedisUrlError& e) {
     throw o.error("url", e.what());
   }
-  // Separate credentials override the URL's, so secrets can come from ${env:...}
-  // without percent-encoding.
-  if (auto u = o.get_optional_string("username")) c.client.endpoint.username = *u;
-  if (auto p = o.get_optional_string("password")) c.client.endpoint.password = *p;
-  if (!c.client.endpoint.username.empty() && c.client.endpoint.password.empty())
-    throw o.error("username", "a username needs a password");
-  if (o.has("db")) c.client.endpoint.db = static_cast<int>(o.get_int("db", 0, 0, 1 << 20));
+  // Separate credentials override the URL's, so secrets can come from
+  // ${env:...} or ${file:...} without percent-encoding.
+  if (auto u = o.optional_str("username")) conn.endpoint.username = *u;
+  if (auto p = o.optional_str("password")) conn.endpoint.password = *p;
+  if (!conn.endpoint.username.empty() && conn.endpoint.password.empty())
+    throw o.error(o.has("username") ? "username" : "url", "a username needs a password");
+  if (o.has("db")) conn.endpoint.db = static_cast<int>(o.integer("db"));
 
-  c.client.connect_timeout = positive_duration(o, "connect_timeout", c.client.connect_timeout);
-  c.client.command_timeout = positive_duration(o, "command_timeout", c.client.command_timeout);
-  c.client.reconnect_initial = positive_duration(o, "reconnect_initial", c.client.reconnect_initial);
-  c.client.reconnect_max = positive_duration(o, "reconnect_max", c.client.reconnect_max);
-  if (c.client.reconnect_max < c.client.reconnect_initial)
-    throw o.error("reconnect_max", "must be at least reconnect_initial");
+  // Positive durations are checked by the table (.min = kPositive).
+  conn.connect_timeout = o.duration("connect_timeout");
+  conn.command_timeout = o.duration("command_timeout");
+  conn.reconnect_initial = o.duration("reconnect_initial");
+  conn.reconnect_max = o.duration("reconnect_max");
+  if (conn.reconnect_max < conn.reconnect_initial) {
+    if (o.has("reconnect_max"))
+      throw o.error("reconnect_max", "must be at least reconnect_initial (" + format_duration(conn.reconnect_initial) + ")");
+    throw o.error("reconnect_initial", "must not exceed reconnect_max (" + format_duration(conn.reconnect_max) + ")");
+  }
 
-  c.stream = o.get_string("stream", c.stream);
+  c.stream = o.str("stream");
   try {
     StreamKeyTemplate check(c.stream);
   } catch (const StreamKeyError& e) {
     throw o.error("stream", e.what());
   }
-  c.missing_tag_value = o.get_string("missing_tag_value", c.missing_tag_value);
+  c.missing_tag_value = o.str("missing_tag_value");
 
-  c.format = o.get_enum("format", "json", {"json", "fields"}) == "json" ? EntryFormat::json : EntryFormat::fields;
-  c.tag_prefix = o.get_string("tag_prefix", "");
-  c.field_prefix = o.get_string("field_prefix", "");
-  if (c.format == EntryFormat::json && (o.has("tag_prefix") || o.has("field_prefix")))
-    throw o.error(o.has("tag_prefix") ? "tag_prefix" : "field_prefix", "only applies to format: fields");
+  c.format = o.str("format") == "fields" ? EntryFormat::fields : EntryFormat::json;
+  c.tag_prefix = o.str("tag_prefix");
+  c.field_prefix = o.str("field_prefix");
+  if (c.format == EntryFormat::json) {
+    if (!c.tag_prefix.empty()) throw o.error("tag_prefix", "only applies to format: fields");
+    if (!c.field_prefix.empty()) throw o.error("field_prefix", "only applies to format: fields");
+  }
 
   if (o.has("maxlen") && o.has("minid_age"))
     throw o.error("minid_age", "set either maxlen or minid_age: XADD accepts one trimming strategy");
-  c.maxlen = o.get_int("maxlen", c.maxlen, 0);
+  c.maxlen = o.integer("maxlen");
   if (o.has("minid_age")) {
-    c.minid_age = positive_duration(o, "minid_age", std::chrono::seconds(1));
-    if (*c.minid_age < std::chrono::milliseconds(1))
-      throw o.error("minid_age", "must be at least 1ms (stream IDs have millisecond resolution)");
+    c.minid_age = o.duration("minid_age");  // >= 1ms by the table: stream IDs have millisecond resolution
     c.maxlen = 0;
   }
-  c.approximate_trim = o.get_bool("approximate_trim", true);
+  c.approximate_trim = o.boolean("approximate_trim");
 
-  c.consumer_group = o.get_string("consumer_group", "");
-  c.consumer_group_start_id = o.get_string("consumer_group_start_id", "$");
+  c.consumer_group = o.optional_str("consumer_group").value_or("");
+  c.consumer_group_start_id = o.str("consumer_group_start_id");
   if (c.consumer_group_start_id.empty()) throw o.error("consumer_group_start_id", "must not be empty (use $ or 0)");
   if (c.consumer_group.empty() && o.has("consumer_group_start_id"))
     throw o.error("consumer_group_start_id", "only applies when consumer_group is set");

@@ -1,10 +1,11 @@
-// redis_stream — the output's options (README.md documents each one).
+// redis_stream — the output's settings, parsed from its declared options.
 //
-// read_config() reads every option through routerpulse::Options, so unknown
-// keys and wrong types are reported with file:line:col; invalid values throw
-// ConfigError naming the option. Engine-level keys (batch_size,
-// flush_interval, buffer_limit, timeout, retry_initial, retry_max) are read by
-// the engine, not here.
+// The option table (RedisStreamOutput::options) holds every option once with
+// its default, type and range; the engine checks those before anything runs.
+// read_config() turns the checked options into settings and applies the rules
+// the table cannot express (URL syntax, key template syntax, cross-field
+// rules). It is pure: RedisStreamOutput::validate (what `routerpulse check`
+// runs) and the constructor both call it. Throws ConfigError naming the option.
 // Threading: construction-time only.
 #pragma once
 
@@ -12,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "redis_client.hpp"
+#include "redis_url.hpp"
 #include "routerpulse/config.hpp"
 
 namespace routerpulse::redis {
@@ -23,21 +24,35 @@ enum class EntryFormat {
   fields,  ///< flat pairs: name, time, every tag, every field
 };
 
-struct RedisStreamConfig {
-  RedisClientOptions client;                 ///< url, credentials, timeouts, reconnect backoff
-  std::string stream = "routerpulse:{name}"; ///< stream key template (stream_key.hpp)
-  std::string missing_tag_value = "unknown"; ///< replaces a tag the template needs but the metric lacks
-  EntryFormat format = EntryFormat::json;
-  std::string tag_prefix;                    ///< `fields` format: prefix for tag keys
-  std::string field_prefix;                  ///< `fields` format: prefix for field keys
-  int64_t maxlen = 100000;                   ///< XADD MAXLEN threshold; 0 = no MAXLEN trimming
-  std::optional<Duration> minid_age;         ///< XADD MINID = now - age (replaces MAXLEN)
-  bool approximate_trim = true;              ///< `~` (efficient, whole macro nodes) vs `=` (exact)
-  std::string consumer_group;                ///< created with XGROUP CREATE … MKSTREAM; empty = none
-  std::string consumer_group_start_id = "$"; ///< ID the group starts from when created
+/// Where and how to connect. The defaults of every setting are in the option
+/// table only (RedisStreamOutput::options); these structs start zeroed.
+struct ConnectionSettings {
+  RedisEndpoint endpoint;       ///< url, with username/password/db options applied
+  Duration connect_timeout{};   ///< resolve + connect + handshake
+  Duration command_timeout{};   ///< pending commands without any reply → reconnect
+  Duration reconnect_initial{}; ///< reconnect backoff: first delay (doubling, ±20 % jitter)
+  Duration reconnect_max{};     ///< reconnect backoff: cap
+  /// TCP keepalive (hiredis redisEnableKeepAlive: probes after 15 s idle), so
+  /// a peer that vanished without RST is noticed even with nothing pending.
+  bool tcp_keepalive = true;
 };
 
-/// Reads and validates the options. Throws ConfigError.
+struct RedisStreamConfig {
+  ConnectionSettings connection;
+  std::string stream;                         ///< stream key template (stream_key.hpp)
+  std::string missing_tag_value;              ///< replaces a tag the template needs but the metric lacks
+  EntryFormat format = EntryFormat::json;
+  std::string tag_prefix;                     ///< `fields` format: prefix for tag keys
+  std::string field_prefix;                   ///< `fields` format: prefix for field keys
+  int64_t maxlen = 0;                         ///< XADD MAXLEN threshold; 0 = no MAXLEN trimming
+  std::optional<Duration> minid_age;          ///< XADD MINID = now - age (replaces MAXLEN)
+  bool approximate_trim = false;              ///< `~` (efficient, whole macro nodes) vs `=` (exact)
+  std::string consumer_group;                 ///< created with XGROUP CREATE … MKSTREAM; empty = none
+  std::string consumer_group_start_id;        ///< ID the group starts from when created
+};
+
+/// Reads the declared options (already checked against the table) and checks
+/// the rest. Pure: no connection, no file, no thread. Throws ConfigError.
 RedisStreamConfig read_config(const Options& o);
 
 }  // namespace routerpulse::redis

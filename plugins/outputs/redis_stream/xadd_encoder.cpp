@@ -1,35 +1,19 @@
 #include "xadd_encoder.hpp"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
-#include <iterator>
+#include <chrono>
 
-#include <fmt/format.h>
+#include "routerpulse/format.hpp"
 
 namespace routerpulse::redis {
-namespace {
-
-template <typename T>
-void append_int(std::string& out, T v) {
-  char buf[24];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, p);
-}
-
-}  // namespace
 
 void append_field_text(std::string& out, const FieldValue& v) {
   switch (v.index()) {
-    case 0: append_int(out, std::get<int64_t>(v)); break;
-    case 1: append_int(out, std::get<uint64_t>(v)); break;
-    case 2: {
-      double d = std::get<double>(v);
-      if (std::isnan(d)) out += "NaN";
-      else if (std::isinf(d)) out += d > 0 ? "+Inf" : "-Inf";
-      else fmt::format_to(std::back_inserter(out), "{}", d);
-      break;
-    }
+    case 0: append_number(out, std::get<int64_t>(v)); break;
+    case 1: append_number(out, std::get<uint64_t>(v)); break;
+    // Shortest round-trip text; NaN/+Inf/-Inf spelled out as in Prometheus
+    // text exposition (format.hpp's policy for Redis stream entry fields).
+    case 2: append_number(out, std::get<double>(v), NonFinite::prometheus); break;
     case 3: out += std::get<bool>(v) ? "true" : "false"; break;
     case 4: out += std::get<std::string>(v); break;
   }
@@ -43,23 +27,26 @@ XaddEncoder::XaddEncoder(const RedisStreamConfig& cfg)
     minid_age_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(*cfg.minid_age).count();
   } else if (cfg.maxlen > 0) {
     trim_kind_ = "MAXLEN";
-    trim_threshold_ = std::to_string(cfg.maxlen);
+    trim_threshold_.clear();
+    append_number(trim_threshold_, cfg.maxlen);
   }
 }
 
 void XaddEncoder::begin_batch(int64_t now_ms) {
-  if (trim_kind_ == "MINID") trim_threshold_ = std::to_string(std::max<int64_t>(0, now_ms - minid_age_ms_));
+  if (trim_kind_ != "MINID") return;
+  trim_threshold_.clear();
+  append_number(trim_threshold_, std::max<int64_t>(0, now_ms - minid_age_ms_));
 }
 
 void XaddEncoder::array(size_t n) {
   out_ += '*';
-  append_int(out_, n);
+  append_number(out_, static_cast<uint64_t>(n));
   out_ += "\r\n";
 }
 
 void XaddEncoder::bulk(std::string_view s) {
   out_ += '$';
-  append_int(out_, s.size());
+  append_number(out_, static_cast<uint64_t>(s.size()));
   out_ += "\r\n";
   out_ += s;
   out_ += "\r\n";
@@ -67,7 +54,7 @@ void XaddEncoder::bulk(std::string_view s) {
 
 void XaddEncoder::bulk2(std::string_view a, std::string_view b) {
   out_ += '$';
-  append_int(out_, a.size() + b.size());
+  append_number(out_, static_cast<uint64_t>(a.size() + b.size()));
   out_ += "\r\n";
   out_ += a;
   out_ += b;
@@ -96,7 +83,7 @@ void XaddEncoder::encode(const Metric& m, std::string_view key) {
   bulk("name");
   bulk(m.name());
   scratch_.clear();
-  append_int(scratch_, m.time());
+  append_number(scratch_, m.time());
   bulk("time");
   bulk(scratch_);
   for (const auto& t : m.tags()) {

@@ -12,8 +12,12 @@
 //                   (routerpulse::append_json; invalid UTF-8 → U+FFFD, NaN/Inf → null)
 //   format fields → name <name>, time <ns>, <tag_prefix><tag> <value> …,
 //                   <field_prefix><field> <value> … with integers in decimal,
-//                   doubles in shortest round-trip form (NaN, +Inf, -Inf),
-//                   booleans as true/false, strings verbatim (binary-safe).
+//                   doubles in shortest round-trip form, booleans as
+//                   true/false, strings verbatim (binary-safe).
+// Numbers are written with routerpulse::append_number (format.hpp). Non-finite
+// doubles: `fields` writes NaN / +Inf / -Inf (NonFinite::prometheus, the
+// documented policy for Redis stream entry fields); `json` writes null
+// (RFC 8259 has no NaN/Infinity). README.md documents both for consumers.
 //
 // Threading: one encoder per output, used on its strand. command() stays
 // valid until the next encode().
@@ -33,7 +37,7 @@ class XaddEncoder {
   explicit XaddEncoder(const RedisStreamConfig& cfg);
 
   /// Computes the MINID threshold (when minid_age is set) for the commands
-  /// of one batch; `now_ms` is the agent's wall clock in Unix milliseconds.
+  /// of one batch; `now_ms` is the component clock's wall time in Unix milliseconds.
   void begin_batch(int64_t now_ms);
 
   /// Builds the XADD for `m` into `key`'s stream; read it with command().

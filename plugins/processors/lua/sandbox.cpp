@@ -1,6 +1,7 @@
 #include "sandbox.hpp"
 
 #include <cstring>
+#include <utility>
 
 #include "lua_vm.hpp"
 
@@ -110,6 +111,39 @@ int safe_setmetatable(lua_State* L) {
   return 1;
 }
 
+// os.time() (no table) and os.date(fmt) (no time) at the host clock's now;
+// upvalue 1 = the original function, upvalue 2 = the host.
+lua_Integer host_now_s(lua_State* L) {
+  const auto& host = *static_cast<const SandboxHost*>(lua_touserdata(L, lua_upvalueindex(2)));
+  const int64_t ns = host.clock->now_ns();
+  return static_cast<lua_Integer>(ns >= 0 ? ns / 1'000'000'000 : -((-ns + 999'999'999) / 1'000'000'000));
+}
+
+int clock_time(lua_State* L) {
+  if (lua_isnoneornil(L, 1)) {
+    lua_pushinteger(L, host_now_s(L));
+    return 1;
+  }
+  const int n = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, n, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+int clock_date(lua_State* L) {
+  if (lua_isnoneornil(L, 2)) {
+    lua_settop(L, 2);
+    lua_pushinteger(L, host_now_s(L));
+    lua_replace(L, 2);
+  }
+  const int n = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, n, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 int sandbox_print(lua_State* L) {
   const int n = lua_gettop(L);
   luaL_Buffer b;
@@ -210,6 +244,14 @@ void install_sandbox(lua_State* L, SandboxHost* host) {
   for (const char* f : {"time", "clock", "date", "difftime"}) {
     lua_getfield(L, -2, f);
     lua_setfield(L, -2, f);
+  }
+  if (host->clock) {
+    for (auto [name, fn] : {std::pair{"time", &clock_time}, std::pair{"date", &clock_date}}) {
+      lua_getfield(L, -1, name);
+      lua_pushlightuserdata(L, host);
+      lua_pushcclosure(L, fn, 2);
+      lua_setfield(L, -2, name);
+    }
   }
   lua_setglobal(L, LUA_OSLIBNAME);
   lua_pop(L, 1);

@@ -12,7 +12,9 @@
 //   print           to the plugin's log (info level, rate-limited)
 // plus string (without string.dump; string.rep of an empty string returns ""
 // at once), table (table.move refuses more than max_instructions elements),
-// math, utf8 and os.time/os.clock/os.date/os.difftime. Not available: io,
+// math, utf8 and os.time/os.clock/os.date/os.difftime (os.time() and
+// os.date() without a time read the processor's clock, so tests driving a
+// ManualClock see the same "now" as tick(now)). Not available: io,
 // os.execute, os.getenv and the rest of os, package, debug, coroutine.
 // Not metered: CPU time inside one library call that neither allocates nor
 // calls back into Lua — in practice Lua patterns with several `.-`/`.*` on
@@ -26,6 +28,8 @@
 
 #include <lua.hpp>
 
+#include "routerpulse/clock.hpp"
+
 namespace routerpulse::lua {
 
 /// What the sandbox needs from its owner. Must outlive the Lua state.
@@ -34,6 +38,8 @@ struct SandboxHost {
   bool loading = true;     ///< true while the script loads; require refuses otherwise
   /// Receives print() output (one line, tab-separated arguments). Must not throw.
   std::function<void(std::string_view)> print;
+  /// The current time for os.time() / os.date(); null keeps Lua's own (time(2)).
+  const Clock* clock = nullptr;
 };
 
 /// Opens the allowed libraries into the globals of `L` and installs the

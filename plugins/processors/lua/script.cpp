@@ -105,6 +105,8 @@ Script::Script(ScriptConfig cfg, AlertTracker& tracker) : cfg_(std::move(cfg)), 
   chunk_id_ = "@" + cfg_.chunk_name;
   host_.module_dir = cfg_.module_dir;
   host_.print = cfg_.print;
+  if (!cfg_.clock) cfg_.clock = &system_clock();
+  host_.clock = cfg_.clock;
   binding_.default_stale_after_ns = cfg_.default_stale_after_ns;
   build();
 }
@@ -132,7 +134,7 @@ void Script::build() {
 }
 
 CallResult Script::process(Metric& in, MetricBatch& out, MetricBatch& alerts) {
-  binding_.now = in.time() != 0 ? in.time() : now_ns();
+  binding_.now = in.time() != 0 ? in.time() : cfg_.clock->now_ns();
   binding_.events = &alerts;
   const size_t mark = out.size();
   ProcessArgs a{Reuse{&in, false}, &out, process_ref_};

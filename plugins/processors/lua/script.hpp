@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "routerpulse/clock.hpp"
+
 #include "alert_lua.hpp"
 #include "lua_value.hpp"
 #include "lua_vm.hpp"
@@ -45,6 +47,9 @@ struct ScriptConfig {
   size_t max_memory = 64u << 20;          ///< heap limit, bytes
   LuaValue init_config;                   ///< argument of init()
   int64_t default_stale_after_ns = 0;     ///< alert{} stale_after default
+  /// Time of metrics that have none, and of os.time()/os.date(); must outlive
+  /// the Script. Null: the system clock.
+  const Clock* clock = nullptr;
   std::function<void(std::string_view)> print;  ///< print() sink; must not throw
 };
 

@@ -2,7 +2,7 @@
 
 namespace routerpulse::pg_enrich {
 
-uint64_t BatchQueue::push(MetricBatch batch, Next next, Clock::time_point deadline, size_t waiting) {
+uint64_t BatchQueue::push(MetricBatch batch, Next next, TimePoint deadline, size_t waiting) {
   items_.push_back(Item{std::move(batch), std::move(next), deadline, waiting});
   return next_seq() - 1;
 }
@@ -13,12 +13,12 @@ void BatchQueue::resolved(uint64_t seq) {
   if (it.waiting > 0) --it.waiting;
 }
 
-std::optional<BatchQueue::Clock::time_point> BatchQueue::head_deadline() const {
+std::optional<BatchQueue::TimePoint> BatchQueue::head_deadline() const {
   if (items_.empty() || items_.front().waiting == 0) return std::nullopt;
   return items_.front().deadline;
 }
 
-size_t BatchQueue::release_ready(Clock::time_point now, const std::function<void(Item&&)>& out) {
+size_t BatchQueue::release_ready(TimePoint now, const std::function<void(Item&&)>& out) {
   size_t n = 0;
   while (!items_.empty() && (items_.front().waiting == 0 || items_.front().deadline <= now)) {
     Item it = std::move(items_.front());

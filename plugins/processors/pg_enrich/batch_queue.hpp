@@ -14,18 +14,19 @@
 #include <functional>
 #include <optional>
 
+#include "routerpulse/clock.hpp"
 #include "routerpulse/metric.hpp"
 
 namespace routerpulse::pg_enrich {
 
 class BatchQueue {
  public:
-  using Clock = std::chrono::steady_clock;
+  using TimePoint = SteadyTime;  ///< on the component's clock (PluginContext::clock)
   using Next = std::function<void(MetricBatch)>;
   struct Item {
     MetricBatch batch;
     Next next;
-    Clock::time_point deadline;
+    TimePoint deadline;
     size_t waiting = 0;  ///< lookups not answered yet
   };
 
@@ -34,14 +35,14 @@ class BatchQueue {
   /// The sequence number the next push() will get.
   uint64_t next_seq() const noexcept { return front_seq_ + items_.size(); }
   /// Appends a batch that waits for `waiting` lookups; returns its sequence number.
-  uint64_t push(MetricBatch batch, Next next, Clock::time_point deadline, size_t waiting);
+  uint64_t push(MetricBatch batch, Next next, TimePoint deadline, size_t waiting);
   /// One lookup of batch `seq` was answered (ignored when the batch already left).
   void resolved(uint64_t seq);
   /// The head's deadline while it still waits for lookups.
-  std::optional<Clock::time_point> head_deadline() const;
+  std::optional<TimePoint> head_deadline() const;
   /// Pops, in order, every batch that may leave at `now` and hands it to `out`
   /// (popped before the call, so `out` may push). Returns how many left.
-  size_t release_ready(Clock::time_point now, const std::function<void(Item&&)>& out);
+  size_t release_ready(TimePoint now, const std::function<void(Item&&)>& out);
   /// Pops every batch regardless of lookups (stop).
   size_t release_all(const std::function<void(Item&&)>& out);
 

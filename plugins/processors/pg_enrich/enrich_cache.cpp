@@ -2,13 +2,13 @@
 
 namespace routerpulse::pg_enrich {
 
-void EnrichCache::put(std::string_view key, EnrichmentPtr value, Clock::time_point expires) {
+void EnrichCache::put(std::string_view key, EnrichmentPtr value, SteadyTime expires, SteadyTime now) {
   auto it = map_.find(key);
   if (it != map_.end()) {
     it->second = Entry{std::move(value), expires};
     return;
   }
-  if (map_.size() >= max_) make_room();
+  if (map_.size() >= max_) make_room(now);
   map_.emplace(std::string(key), Entry{std::move(value), expires});
 }
 
@@ -19,8 +19,7 @@ bool EnrichCache::erase(std::string_view key) {
   return true;
 }
 
-void EnrichCache::make_room() {
-  const auto now = Clock::now();
+void EnrichCache::make_room(SteadyTime now) {
   const size_t before = map_.size();
   for (auto it = map_.begin(); it != map_.end();) {
     if (!it->second.fresh(now))

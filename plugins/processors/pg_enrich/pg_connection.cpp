@@ -36,13 +36,15 @@ PgResult to_result(PgResultPtr r) {
 
 }  // namespace
 
-PgConnection::PgConnection(Strand strand, std::string dsn, Duration connect_timeout, Callbacks callbacks)
+PgConnection::PgConnection(Strand strand, Clock& clock, std::string dsn, Duration connect_timeout,
+                           Callbacks callbacks)
     : strand_(std::move(strand)),
+      clock_(clock),
       dsn_(std::move(dsn)),
       connect_timeout_(connect_timeout),
       cb_(std::move(callbacks)),
       sock_(strand_),
-      connect_timer_(strand_),
+      connect_timer_(clock.make_timer(strand_)),
       resolver_(strand_) {}
 
 PgConnection::~PgConnection() { teardown(); }
@@ -58,7 +60,7 @@ void PgConnection::notice_receiver(void* self, const PGresult* res) {
   if (c->cb_.on_notice) c->cb_.on_notice(trim(PQresultErrorMessage(res)));
 }
 
-std::optional<std::chrono::steady_clock::time_point> PgConnection::oldest_request() const {
+std::optional<SteadyTime> PgConnection::oldest_request() const {
   if (requests_.empty()) return std::nullopt;
   return requests_.front().sent;
 }
@@ -66,10 +68,10 @@ std::optional<std::chrono::steady_clock::time_point> PgConnection::oldest_reques
 void PgConnection::connect() {
   if (state_ != State::idle) return;
   auto self = shared_from_this();
-  connect_timer_.expires_after(connect_timeout_);
-  connect_timer_.async_wait([self](const boost::system::error_code& ec) {
-    if (ec || self->state_ == State::ready || self->state_ == State::closed) return;
-    self->fail("connect timed out after " + format_duration(self->connect_timeout_));
+  // The timer is a member: its callback never runs after this object is gone.
+  connect_timer_->arm(connect_timeout_, [this] {
+    if (state_ == State::ready || state_ == State::closed) return;
+    fail("connect timed out after " + format_duration(connect_timeout_));
   });
   DsnInfo info = parse_dsn(dsn_);
   if (!info.needs_resolution()) {
@@ -137,7 +139,7 @@ void PgConnection::connect_step(PostgresPollingStatusType st) {
   if (state_ != State::connecting) return;
   switch (st) {
     case PGRES_POLLING_OK: {
-      connect_timer_.cancel();
+      connect_timer_->cancel();
       if (PQsetnonblocking(conn_, 1) != 0 || PQenterPipelineMode(conn_) != 1) {
         fail("cannot switch the connection to non-blocking pipeline mode: " + conn_error());
         return;
@@ -218,7 +220,7 @@ bool PgConnection::enqueue(bool sent_ok, Handler h) {
     fail(conn_error());
     return false;
   }
-  requests_.push_back(Request{std::move(h), nullptr, 0, std::chrono::steady_clock::now()});
+  requests_.push_back(Request{std::move(h), nullptr, 0, clock_.steady_now()});
   flush();
   return true;
 }
@@ -302,7 +304,7 @@ void PgConnection::fail_requests(const std::string& why) {
 }
 
 void PgConnection::teardown() {
-  connect_timer_.cancel();
+  connect_timer_->cancel();
   resolver_.cancel();
   if (sock_.is_open()) sock_.release();  // libpq owns the descriptor and closes it
   if (conn_) {

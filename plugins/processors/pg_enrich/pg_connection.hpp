@@ -14,6 +14,9 @@
 // wait is followed by a zero-timeout poll(2) of the socket, and a ready socket
 // is serviced at once (a duplicate wake-up is ignored by a generation count).
 //
+// Time (the connect timeout, when a request was sent) comes from the
+// component's Clock, so tests can drive it with a ManualClock.
+//
 // Threading: every method must be called on `strand`, and every callback and
 // handler runs there. Keep the object in a std::shared_ptr: pending waits hold
 // a reference. A PgConnection connects once; reconnecting means a new object.
@@ -30,10 +33,10 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <libpq-fe.h>
 
 #include "pg_result.hpp"
+#include "routerpulse/clock.hpp"
 #include "routerpulse/plugin.hpp"
 
 namespace routerpulse::pg_enrich {
@@ -57,8 +60,9 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   };
 
   /// `dsn` must already have passed parse_dsn. `connect_timeout` bounds the
-  /// whole connect (resolution, TCP, TLS, authentication).
-  PgConnection(Strand strand, std::string dsn, Duration connect_timeout, Callbacks callbacks);
+  /// whole connect (resolution, TCP, TLS, authentication), measured on `clock`
+  /// (which must outlive the connection).
+  PgConnection(Strand strand, Clock& clock, std::string dsn, Duration connect_timeout, Callbacks callbacks);
   /// Frees the libpq connection (PQfinish). Pending handlers are not called.
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
@@ -85,7 +89,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   /// Requests sent and not yet answered.
   size_t in_flight() const noexcept { return requests_.size(); }
   /// When the oldest unanswered request was sent (for query timeouts).
-  std::optional<std::chrono::steady_clock::time_point> oldest_request() const;
+  std::optional<SteadyTime> oldest_request() const;
 
   /// Closes the connection; every pending handler gets a connection error
   /// carrying `why`. on_lost is not called. Idempotent.
@@ -98,7 +102,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
     Handler handler;
     PgResultPtr first;  // the request's result (stage 1+)
     int stage = 0;      // 0: want result, 1: want end-of-results NULL, 2: want PIPELINE_SYNC
-    std::chrono::steady_clock::time_point sent;
+    SteadyTime sent;
   };
 
   void start_libpq(const std::string& hosts, const std::string& hostaddrs);
@@ -117,13 +121,14 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   static void notice_receiver(void* self, const PGresult* res);
 
   Strand strand_;
+  Clock& clock_;
   std::string dsn_;
   Duration connect_timeout_;
   Callbacks cb_;
   State state_ = State::idle;
   PGconn* conn_ = nullptr;
   boost::asio::posix::stream_descriptor sock_;
-  boost::asio::steady_timer connect_timer_;
+  std::unique_ptr<Timer> connect_timer_;
   boost::asio::ip::tcp::resolver resolver_;
   std::deque<Request> requests_;
   uint64_t gen_[2] = {0, 0};

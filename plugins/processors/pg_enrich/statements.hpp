@@ -1,7 +1,7 @@
 // pg_enrich — preparing and checking the configured SQL on a new session.
 //
-// On every new connection (and in the constructor's validation) the lookup
-// `query` is prepared once (PQsendPrepare) and described
+// On every new session — the first one at start-up is the processor's SQL
+// check — the lookup `query` is prepared once (PQsendPrepare) and described
 // (PQsendDescribePrepared); the description must show exactly one parameter
 // and every column named under `tags`/`fields`. `preload_query`, when set, is
 // checked the same way with no parameters (its first column is the key).

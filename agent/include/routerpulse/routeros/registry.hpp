@@ -17,7 +17,7 @@
 //       timeout: 10s              # per-command timeout
 //       connect_timeout: 10s      # TCP + TLS + login
 //       keepalive: 30s            # idle time before a probe; 0 = off
-//       reconnect_min: 1s
+//       reconnect_initial: 1s
 //       reconnect_max: 60s
 //       max_pending: 10000        # queued + in-flight commands
 //       max_word_bytes: 1048576   # reply word cap
@@ -55,7 +55,7 @@ namespace routerpulse::routeros {
 /// Reads one router's options (see the file comment) from `opts`, whose path
 /// is e.g. `routers.pop1-core`. Throws ConfigError naming file:line:col and the
 /// option path for a missing host/username, a port outside 1–65535, an
-/// unknown `login` method, a bad duration, reconnect_min > reconnect_max,
+/// unknown `login` method, a bad duration, reconnect_initial > reconnect_max,
 /// zero timeouts, or caps below 1 KiB; unknown options are reported by the
 /// caller through opts.check_unknown().
 RouterConfig parse_router_config(const Options& opts, const std::string& name);

@@ -16,7 +16,7 @@
 //  - on any loss (EOF, I/O error, `!fatal`, protocol error, keepalive timeout)
 //    every pending one-shot command fails with ErrorKind::disconnected (or the
 //    kind of the cause), the session reconnects after an exponential backoff
-//    with jitter (`reconnect_min` doubling up to `reconnect_max`, each delay
+//    with jitter (`reconnect_initial` doubling up to `reconnect_max`, each delay
 //    drawn uniformly from [d/2, d]), and every live stream is re-issued;
 //  - multiplexes commands by `.tag` (tags are assigned by the session);
 //  - reports its state to HealthRegistry::set_router(name, …) and to the
@@ -86,7 +86,7 @@ struct RouterConfig {
   std::chrono::nanoseconds timeout = std::chrono::seconds(10);          ///< default per-command timeout
   std::chrono::nanoseconds connect_timeout = std::chrono::seconds(10);  ///< TCP + TLS + login
   std::chrono::nanoseconds keepalive = std::chrono::seconds(30);        ///< idle time before a probe; 0 = off
-  std::chrono::nanoseconds reconnect_min = std::chrono::seconds(1);     ///< first backoff delay
+  std::chrono::nanoseconds reconnect_initial = std::chrono::seconds(1);     ///< first backoff delay
   std::chrono::nanoseconds reconnect_max = std::chrono::seconds(60);    ///< backoff cap
   size_t max_pending = 10000;   ///< queued + in-flight one-shot commands
   DecoderLimits limits;         ///< word / sentence caps for replies

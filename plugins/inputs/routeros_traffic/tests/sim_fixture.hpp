@@ -1,7 +1,9 @@
-// routeros_traffic tests: a real tools/routeros-sim process plus the input
-// hosted by the Harness with a real RouterRegistry pointing at it.
+// routeros_traffic tests: a real tools/routeros-sim process (SimProcess from
+// tests/routeros/sim_support.hpp) plus the input hosted by the Harness with a
+// real RouterRegistry pointing at it.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <set>
 #include <string>
@@ -9,38 +11,27 @@
 
 #include "harness.hpp"
 #include "routerpulse/routeros/registry.hpp"
+#include "sim_support.hpp"
 
 namespace routerpulse::test {
-
-/// `n` consecutive loopback ports that were free a moment ago.
-int free_port_range(int n);
-
-/// routeros-sim on free loopback ports: router i listens on base_port + i.
-class Sim {
- public:
-  /// `args`: extra simulator options (e.g. {"--sessions", "20"}).
-  Sim(int routers, std::vector<std::string> args);
-  ~Sim();
-  int base_port() const { return base_; }
-  /// One control-port command; returns the answer line.
-  std::string control(const std::string& line);
-
- private:
-  TempDir dir_;
-  int base_ = 0, control_ = 0;
-  std::unique_ptr<Process> proc_;
-};
 
 /// The input under test: Harness + RouterRegistry with routers r0..r{n-1}.
 class TrafficFixture {
  public:
-  explicit TrafficFixture(Sim& sim, int routers);
+  /// `clock`: the input's clock (a ManualClock for interval-driven tests: the
+  /// flush, re-issue and gather-deadline timers then fire only on advance());
+  /// the system clock when null. The API sessions always use real time, with
+  /// `keepalive` (0 = off).
+  TrafficFixture(SimProcess& sim, int routers, ManualClock* clock = nullptr,
+                 std::chrono::nanoseconds keepalive = std::chrono::seconds(2));
   ~TrafficFixture();
 
   /// Creates and starts the input with YAML options.
   Input& create(const std::string& yaml);
   /// Gathers once; false when done was not called within `timeout`.
   bool gather(std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  /// Starts a gather on the input's strand; the flag turns true at `done`.
+  std::shared_ptr<std::atomic<bool>> start_gather();
   /// Emitted metrics named `name` (optionally of one router).
   MetricBatch named(const std::string& name, const std::string& router = {});
   /// Distinct pppoe_user tags of emitted metrics named `name` of `router`.
@@ -52,7 +43,7 @@ class TrafficFixture {
 
   Harness h;
   std::unique_ptr<routeros::RouterRegistry> registry;
-  std::unique_ptr<Component> component;
+  std::shared_ptr<Component> component;
   Input* input = nullptr;
 };
 

@@ -1,5 +1,7 @@
-// routeros_traffic option validation through the real plugin loader (no routers
-// are contacted: the registry's sessions are never started).
+// routeros_traffic option validation through the real plugin loader: the pure
+// checks `routerpulse check` runs (table + validate), and the router names
+// the constructor resolves against the `routers:` section. No router is
+// contacted: the registry's sessions are never started.
 #include <catch2/catch.hpp>
 
 #include <spdlog/spdlog.h>
@@ -24,7 +26,17 @@ struct ConfigFixture {
     }
     h.routers = registry.get();
   }
-  std::string error_of(const std::string& yaml) {
+  /// What `check` reports (table + validate, nothing constructed).
+  std::string check_error(const std::string& yaml) {
+    try {
+      h.validate(PluginKind::input, "routeros_traffic", yaml);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+  /// What building the input reports (adds the router names).
+  std::string create_error(const std::string& yaml) {
     try {
       h.create(PluginKind::input, "routeros_traffic", yaml);
     } catch (const ConfigError& e) {
@@ -40,18 +52,21 @@ struct ConfigFixture {
 
 TEST_CASE("config: routers must name configured routers", "[routeros_traffic][config]") {
   ConfigFixture f;
-  auto e = f.error_of("routers: [pop1, pop9]");
+  auto e = f.create_error("routers: [pop1, pop9]");
   CHECK_THAT(e, Catch::Contains("inputs.routeros_traffic.routers[1]"));
   CHECK_THAT(e, Catch::Contains("unknown router \"pop9\""));
   CHECK_THAT(e, Catch::Contains("pop1, pop2"));
-  CHECK_THAT(f.error_of("routers: [pop1, all]"), Catch::Contains("cannot be combined"));
-  CHECK_THAT(f.error_of("routers: [pop1, pop1]"), Catch::Contains("listed twice"));
-  CHECK(f.error_of("routers: pop2") == "no error");
-  CHECK(f.error_of("routers: all") == "no error");
+  CHECK(f.check_error("routers: [pop1, pop9]") == "no error");  // names are resolved when the input is built
+  CHECK_THAT(f.check_error("routers: [pop1, all]"), Catch::Contains("cannot be combined"));
+  CHECK_THAT(f.check_error("routers: [pop1, pop1]"), Catch::Contains("routers[1]") && Catch::Contains("listed twice"));
+  CHECK_THAT(f.check_error("routers: []"), Catch::Contains("needs at least one router name"));
+  CHECK(f.create_error("routers: pop2") == "no error");
+  CHECK(f.create_error("routers: all") == "no error");
 }
 
 TEST_CASE("config: the input needs a routers: section", "[routeros_traffic][config]") {
   Harness h;  // h.routers stays nullptr
+  h.validate(PluginKind::input, "routeros_traffic", "{}");  // `check` cannot see the section
   try {
     h.create(PluginKind::input, "routeros_traffic", "{}");
     FAIL("expected a ConfigError");
@@ -63,14 +78,18 @@ TEST_CASE("config: the input needs a routers: section", "[routeros_traffic][conf
 
 TEST_CASE("config: typed and unknown options are reported with their path", "[routeros_traffic][config]") {
   ConfigFixture f;
-  CHECK_THAT(f.error_of("max_monitor: 10"), Catch::Contains("inputs.routeros_traffic.max_monitor"));
-  CHECK_THAT(f.error_of("max_monitor: 10"), Catch::Contains("unknown option"));
-  CHECK_THAT(f.error_of("interfaces_per_command: 0"), Catch::Contains("inputs.routeros_traffic.interfaces_per_command"));
-  CHECK_THAT(f.error_of("max_monitors: -1"), Catch::Contains("inputs.routeros_traffic.max_monitors"));
-  CHECK_THAT(f.error_of("counter_bits: 16"), Catch::Contains("inputs.routeros_traffic.counter_bits"));
-  CHECK_THAT(f.error_of("session_discovery: push"), Catch::Contains("inputs.routeros_traffic.session_discovery"));
-  CHECK_THAT(f.error_of("flush_interval: 0s"), Catch::Contains("must be greater than 0"));
-  CHECK_THAT(f.error_of("pppoe: everyone"), Catch::Contains("expected `all`, `none` or a list"));
-  CHECK_THAT(f.error_of("interfaces: ['']"), Catch::Contains("inputs.routeros_traffic.interfaces"));
-  CHECK(f.error_of("pppoe: none\ninterfaces: [ether1, 'sfp*']\ncounter_bits: 64\nsystem: false") == "no error");
+  CHECK_THAT(f.check_error("max_monitor: 10"), Catch::Contains("inputs.routeros_traffic.max_monitor"));
+  CHECK_THAT(f.check_error("max_monitor: 10"), Catch::Contains("unknown option"));
+  CHECK_THAT(f.check_error("interfaces_per_command: 0"),
+             Catch::Contains("inputs.routeros_traffic.interfaces_per_command"));
+  CHECK_THAT(f.check_error("max_monitors: -1"), Catch::Contains("inputs.routeros_traffic.max_monitors"));
+  CHECK_THAT(f.check_error("counter_bits: 16"), Catch::Contains("inputs.routeros_traffic.counter_bits"));
+  CHECK_THAT(f.check_error("session_discovery: push"), Catch::Contains("inputs.routeros_traffic.session_discovery"));
+  CHECK_THAT(f.check_error("flush_interval: 0s"), Catch::Contains("must be greater than 0"));
+  CHECK_THAT(f.check_error("timeout: 0s"), Catch::Contains("inputs.routeros_traffic.timeout"));
+  CHECK_THAT(f.check_error("sample_time: sent"), Catch::Contains("inputs.routeros_traffic.sample_time"));
+  CHECK_THAT(f.check_error("pppoe: everyone"), Catch::Contains("expected `all`, `none` or a list"));
+  CHECK_THAT(f.check_error("interfaces: ['']"), Catch::Contains("inputs.routeros_traffic.interfaces"));
+  CHECK(f.check_error("pppoe: none\ninterfaces: [ether1, 'sfp*']\ncounter_bits: 64\nsystem: false") == "no error");
+  CHECK(f.create_error("pppoe: [alice, bob]\nexclude: ['test-*']\ntimeout: 2s\nresync_interval: 0s") == "no error");
 }

@@ -1,14 +1,17 @@
 // routeros_traffic unit tests: counter rates (wrap/reset), interface counter
-// polling, reply → metric conversion, user selection.
+// polling, reply → metric conversion, user selection, settings, batching.
 #include <catch2/catch.hpp>
 
 #include "counter_rate.hpp"
 #include "harness.hpp"
 #include "interface_counters.hpp"
 #include "metric_builders.hpp"
-#include "name_filter.hpp"
-#include "ppp_session.hpp"
+#include "pppoe_session.hpp"
 #include "routerpulse/config.hpp"
+#include "sample_batcher.hpp"
+#include "traffic_input.hpp"
+#include "traffic_options.hpp"
+#include "user_filter.hpp"
 
 using namespace routerpulse;
 using namespace routerpulse::routeros_traffic;
@@ -39,9 +42,13 @@ double dbl(const Metric& m, const std::string& f) {
   return d;
 }
 
+/// Options of the input, with its declared table (defaults come from there).
 Options opts(const std::string& yaml) {
-  return Options(test::yaml(yaml), "inputs.routeros_traffic", std::make_shared<const std::string>("<test>"));
+  return Options(test::yaml(yaml), "inputs.routeros_traffic", std::make_shared<const std::string>("<test>"),
+                 {TrafficInput::options});
 }
+
+SteadyTime at(int64_t seconds) { return SteadyTime(std::chrono::seconds(seconds)); }
 
 }  // namespace
 
@@ -128,39 +135,39 @@ TEST_CASE("interface counters: totals, rates, wrap, re-created interface, restar
   REQUIRE(rate1);
   CHECK(rate1->type() == MetricType::gauge);
   CHECK(std::get<bool>(*rate1->field("running")) == true);
-  CHECK_FALSE(rate1->field("rx_bps"));  // first poll: no rate yet
+  CHECK_FALSE(rate1->field("rx_bits_per_second"));  // first poll: no rate yet
 
   MetricBatch b2;
   ic.process("pop1", {ether("*1", 2000, 9000)}, 2 * kSec, 222, false, b2);
   const Metric* rate2 = find(b2, "interface_rate", "ether1");
   REQUIRE(rate2);
-  CHECK(dbl(*rate2, "rx_bps") == Approx(4000.0));  // 1000 bytes in 2 s
-  CHECK(dbl(*rate2, "tx_bps") == Approx(16000.0));
-  CHECK(dbl(*rate2, "rx_pps") == Approx(0.0));
+  CHECK(dbl(*rate2, "rx_bits_per_second") == Approx(4000.0));  // 1000 bytes in 2 s
+  CHECK(dbl(*rate2, "tx_bits_per_second") == Approx(16000.0));
+  CHECK(dbl(*rate2, "rx_packets_per_second") == Approx(0.0));
 
   MetricBatch b3;  // rx wraps at 32 bits, tx keeps growing
   ic.process("pop1", {ether("*1", 4294967000ull, 10000)}, 3 * kSec, 333, false, b3);
   MetricBatch b4;
   auto s4 = ic.process("pop1", {ether("*1", 200, 11000)}, 4 * kSec, 444, false, b4);
   CHECK(s4.wraps == 1);
-  CHECK(dbl(*find(b4, "interface_rate", "ether1"), "rx_bps") == Approx(496.0 * 8));
+  CHECK(dbl(*find(b4, "interface_rate", "ether1"), "rx_bits_per_second") == Approx(496.0 * 8));
 
   MetricBatch b5;  // same name, new .id: the interface was re-created → no rates
   auto s5 = ic.process("pop1", {ether("*2", 300, 11100, "false")}, 5 * kSec, 555, false, b5);
   CHECK(s5.resets == 8);
   const Metric* rate5 = find(b5, "interface_rate", "ether1");
   REQUIRE(rate5);
-  CHECK_FALSE(rate5->field("rx_bps"));
+  CHECK_FALSE(rate5->field("rx_bits_per_second"));
   CHECK(std::get<bool>(*rate5->field("running")) == false);
 
   MetricBatch b6;  // rates again from the new baseline
   ic.process("pop1", {ether("*2", 400, 11200)}, 6 * kSec, 666, false, b6);
-  CHECK(dbl(*find(b6, "interface_rate", "ether1"), "rx_bps") == Approx(800.0));
+  CHECK(dbl(*find(b6, "interface_rate", "ether1"), "rx_bits_per_second") == Approx(800.0));
 
   MetricBatch b7;  // router restarted: every counter restarts
   auto s7 = ic.process("pop1", {ether("*2", 500, 11300)}, 7 * kSec, 777, true, b7);
   CHECK(s7.resets == 8);
-  CHECK_FALSE(find(b7, "interface_rate", "ether1")->field("tx_bps"));
+  CHECK_FALSE(find(b7, "interface_rate", "ether1")->field("tx_bits_per_second"));
 
   MetricBatch b8;  // interface gone: forgotten
   ic.process("pop1", {}, 8 * kSec, 888, false, b8);
@@ -175,8 +182,8 @@ TEST_CASE("interface counters: totals, rates, wrap, re-created interface, restar
   CHECK(std::get<uint64_t>(*find(b9, "interface", "ether1")->field("tx_bytes")) == 5);
 }
 
-TEST_CASE("monitor-traffic sample: fields from the customer's side", "[routeros_traffic][unit]") {
-  PppSession s;
+TEST_CASE("monitor-traffic sample: fields in the customer's direction", "[routeros_traffic][unit]") {
+  PppoeSession s;
   s.user = "alice";
   s.interface = pppoe_interface("alice");
   s.caller_id = "AA:BB:CC:00:00:01";
@@ -194,51 +201,51 @@ TEST_CASE("monitor-traffic sample: fields from the customer's side", "[routeros_
                                           {".sim-sent-ns", "1700000000000000000"}}));
   CHECK(info.sent_ns == 1700000000000000000);
   CHECK_FALSE(info.bad_value);
-  // The router transmits to the customer: router tx = customer rx (download).
-  CHECK(std::get<uint64_t>(*m.field("rx_bps")) == 8000);
-  CHECK(std::get<uint64_t>(*m.field("tx_bps")) == 1000);
-  CHECK(std::get<uint64_t>(*m.field("rx_pps")) == 7);
-  CHECK(std::get<uint64_t>(*m.field("tx_pps")) == 3);
-  CHECK(std::get<uint64_t>(*m.field("rx_drops_ps")) == 2);
-  CHECK(std::get<uint64_t>(*m.field("tx_drops_ps")) == 1);
-  CHECK(std::get<uint64_t>(*m.field("rx_errors_ps")) == 5);
-  CHECK(std::get<uint64_t>(*m.field("tx_errors_ps")) == 4);
+  // The BRAS transmits to the customer: router tx = customer download, rx = upload.
+  CHECK(std::get<uint64_t>(*m.field("download_bits_per_second")) == 8000);
+  CHECK(std::get<uint64_t>(*m.field("upload_bits_per_second")) == 1000);
+  CHECK(std::get<uint64_t>(*m.field("download_packets_per_second")) == 7);
+  CHECK(std::get<uint64_t>(*m.field("upload_packets_per_second")) == 3);
+  CHECK(std::get<uint64_t>(*m.field("download_drops_per_second")) == 2);
+  CHECK(std::get<uint64_t>(*m.field("upload_drops_per_second")) == 1);
+  CHECK(std::get<uint64_t>(*m.field("download_errors_per_second")) == 5);
+  CHECK(std::get<uint64_t>(*m.field("upload_errors_per_second")) == 4);
   CHECK(m.fields().size() == 8);  // the sender timestamp is not a field
 
   Metric bad = pppoe_traffic_prototype("pop1", s);
   auto bi = fill_traffic_sample(bad, row({{"name", "<pppoe-alice>"}, {"rx-bits-per-second", "fast"},
                                           {"tx-bits-per-second", "1.5k"}}));
   CHECK(bi.bad_value);
-  CHECK_FALSE(bad.field("tx_bps"));
-  CHECK(std::get<uint64_t>(*bad.field("rx_bps")) == 1500);
+  CHECK_FALSE(bad.field("upload_bits_per_second"));
+  CHECK(std::get<uint64_t>(*bad.field("download_bits_per_second")) == 1500);
 }
 
 TEST_CASE("/ppp/active rows and pppoe_session metrics", "[routeros_traffic][unit]") {
   bool bad = false;
-  auto s = parse_ppp_row(row({{".id", "*1A"}, {"name", "bob"}, {"service", "pppoe"}, {"caller-id", "AA:BB:CC:00:00:02"},
-                              {"address", "100.64.0.2"}, {"uptime", "1d2h3m4s"}, {"encoding", ""},
-                              {"session-id", "0x81000002"}}),
-                         10 * kSec, bad);
+  auto s = parse_pppoe_row(row({{".id", "*1A"}, {"name", "bob"}, {"service", "pppoe"},
+                                {"caller-id", "AA:BB:CC:00:00:02"}, {"address", "100.64.0.2"}, {"uptime", "1d2h3m4s"},
+                                {"encoding", ""}, {"session-id", "0x81000002"}}),
+                           at(10), bad);
   REQUIRE(s);
   CHECK_FALSE(bad);
   CHECK(s->interface == "<pppoe-bob>");
-  CHECK(s->uptime_s == Approx(93784.0));
-  CHECK(s->uptime_at(15 * kSec) == 93789);
+  CHECK(s->uptime_seconds == Approx(93784.0));
+  CHECK(s->uptime_at(at(15)) == 93789);
 
-  Metric m = pppoe_session_metric("pop1", *s, true, 15 * kSec, 42);
+  Metric m = pppoe_session_metric("pop1", *s, true, at(15), 42);
   CHECK(m.name() == "pppoe_session");
   CHECK(*m.tag("pppoe_user") == "bob");
   CHECK(*m.tag("caller_id") == "AA:BB:CC:00:00:02");
   CHECK(std::get<std::string>(*m.field("address")) == "100.64.0.2");
   CHECK(std::get<std::string>(*m.field("session_id")) == "0x81000002");
-  CHECK(std::get<int64_t>(*m.field("uptime_s")) == 93789);
+  CHECK(std::get<int64_t>(*m.field("uptime_seconds")) == 93789);
   CHECK(std::get<bool>(*m.field("monitored")) == true);
   CHECK_FALSE(m.field("encoding"));  // empty strings are left out
 
-  CHECK_FALSE(parse_ppp_row(row({{".id", "*2"}, {"name", "carol"}, {"service", "l2tp"}}), 0, bad));
-  CHECK_FALSE(parse_ppp_row(row({{"name", "no-id"}}), 0, bad));
+  CHECK_FALSE(parse_pppoe_row(row({{".id", "*2"}, {"name", "carol"}, {"service", "l2tp"}}), at(0), bad));
+  CHECK_FALSE(parse_pppoe_row(row({{"name", "no-id"}}), at(0), bad));
   bad = false;
-  auto odd = parse_ppp_row(row({{".id", "*3"}, {"name", "dave"}, {"uptime", "forever"}}), 0, bad);
+  auto odd = parse_pppoe_row(row({{".id", "*3"}, {"name", "dave"}, {"uptime", "forever"}}), at(0), bad);
   REQUIRE(odd);
   CHECK(bad);
 }
@@ -252,13 +259,13 @@ TEST_CASE("routeros_system from /system/resource and /system/identity", "[router
   int bad = 0;
   Metric m = routeros_system_metric("pop1", res, &ident, 5, info, bad);
   CHECK(bad == 0);
-  CHECK(info.uptime_s == Approx(172800.0));
+  CHECK(info.uptime_seconds == Approx(172800.0));
   CHECK(std::get<bool>(*m.field("up")));
-  CHECK(std::get<uint64_t>(*m.field("cpu_load_pct")) == 7);
+  CHECK(std::get<uint64_t>(*m.field("cpu_load_percent")) == 7);
   CHECK(std::get<uint64_t>(*m.field("free_memory_bytes")) == 1000);
   CHECK(std::get<uint64_t>(*m.field("total_memory_bytes")) == 4000);
   CHECK(std::get<uint64_t>(*m.field("free_hdd_bytes")) == 50);
-  CHECK(std::get<int64_t>(*m.field("uptime_s")) == 172800);
+  CHECK(std::get<int64_t>(*m.field("uptime_seconds")) == 172800);
   CHECK(std::get<std::string>(*m.field("version")) == "7.16.1 (stable)");
   CHECK(std::get<std::string>(*m.field("board_name")) == "CCR2004");
   CHECK(std::get<std::string>(*m.field("identity")) == "core-1");
@@ -291,6 +298,49 @@ TEST_CASE("user selection: pppoe all/none/list with include and exclude globs", 
 
   CHECK_THROWS_AS(UserFilter(opts("pppoe: some")), ConfigError);
   CHECK_THROWS_WITH(UserFilter(opts("pppoe: {a: 1}")), Catch::Contains("inputs.routeros_traffic.pppoe"));
-  CHECK(matches_any({"ether*", "sfp[0-9]"}, "sfp1"));
-  CHECK_FALSE(matches_any({"ether*"}, "<pppoe-x>"));
+  CHECK_THROWS_WITH(UserFilter(opts("pppoe: [alice, '']")), Catch::Contains("inputs.routeros_traffic.pppoe[1]"));
+}
+
+TEST_CASE("settings: defaults come from the option table", "[routeros_traffic][unit]") {
+  const TrafficOptions d = TrafficOptions::read(opts("{}"));
+  CHECK(d.router_names == std::vector<std::string>{"all"});
+  CHECK(d.users.enabled());
+  CHECK(d.monitor_traffic);
+  CHECK(d.max_monitors == 5000);
+  CHECK(d.interfaces_per_command == 100);
+  CHECK(d.reissue_delay == std::chrono::milliseconds(500));
+  CHECK(d.discovery == Discovery::listen);
+  CHECK(d.resync_interval == std::chrono::minutes(5));
+  CHECK(d.flush_interval == std::chrono::milliseconds(200));
+  CHECK(d.batch_size == 5000);
+  CHECK(d.interfaces.empty());
+  CHECK(d.counter_bits == CounterBits::automatic);
+  CHECK(d.system);
+  CHECK_FALSE(d.timeout);
+  CHECK(d.sample_time == SampleTime::arrival);
+  // Unset timeout: half the interval, within 100 ms … 10 s.
+  CHECK(d.gather_timeout(std::chrono::seconds(10)) == std::chrono::seconds(5));
+  CHECK(d.gather_timeout(std::chrono::seconds(60)) == std::chrono::seconds(10));
+  CHECK(d.gather_timeout(std::chrono::milliseconds(100)) == std::chrono::milliseconds(100));
+
+  const TrafficOptions t = TrafficOptions::read(opts(
+      "routers: [pop1, pop2]\nsession_discovery: poll\ncounter_bits: 32\ntimeout: 3s\nsample_time: sender"));
+  CHECK(t.router_names == std::vector<std::string>{"pop1", "pop2"});
+  CHECK(t.discovery == Discovery::poll);
+  CHECK(t.counter_bits == CounterBits::bits32);
+  CHECK(t.gather_timeout(std::chrono::seconds(10)) == std::chrono::seconds(3));
+  CHECK(t.sample_time == SampleTime::sender);
+}
+
+TEST_CASE("sample batcher: emits at batch_size and on flush", "[routeros_traffic][unit]") {
+  std::vector<size_t> batches;
+  SampleBatcher b(3, [&](MetricBatch&& out) { batches.push_back(out.size()); });
+  b.flush();  // nothing pending: no empty batch
+  CHECK(batches.empty());
+  for (int i = 0; i < 4; ++i) b.add(Metric("pppoe_traffic", i));
+  CHECK(batches == std::vector<size_t>{3});
+  CHECK(b.pending() == 1);
+  b.flush();
+  CHECK(batches == std::vector<size_t>{3, 1});
+  CHECK(b.pending() == 0);
 }

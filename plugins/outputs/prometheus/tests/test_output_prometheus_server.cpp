@@ -1,16 +1,17 @@
 // A real Prometheus server (Debian `prometheus`) scrapes the agent's HTTP
 // server, hosting output `prometheus`, every second; its query API must return
-// the series with their labels intact, and drop a session that ended.
+// the series with their labels intact, and drop a session that ended. The
+// output's time is a ManualClock: the session ends when the test moves it past
+// expire_after, not after real seconds; only Prometheus' own scrape loop is
+// waited for (bounded).
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <thread>
 
 #include "harness.hpp"
 #include "http_client.hpp"
-#include "routerpulse/http_server.hpp"
+#include "http/http_server.hpp"
 
 using namespace routerpulse;
 using namespace routerpulse::test;
@@ -34,50 +35,15 @@ Metric bytes(const std::string& user, uint64_t rx) {
   return m;
 }
 
-/// Writes the live sessions to the output every 200ms from its own thread
-/// (no Catch2 assertions there); stops in the destructor.
-class Feeder {
- public:
-  Feeder(Harness& h, Output& out, std::set<std::string> live) : h_(h), out_(out), live_(std::move(live)) {
-    thread_ = std::thread([this] { loop(); });
+/// One round of the live sessions, as an input would write them.
+MetricBatch sessions(const std::set<std::string>& live, uint64_t round) {
+  MetricBatch b;
+  for (const auto& u : live) {
+    b.push_back(traffic(u, u == "alice" ? 1200 : 800));
+    b.push_back(bytes(u, 1000 * round));
   }
-  ~Feeder() { stop(); }
-  void end_session(const std::string& user) {
-    std::lock_guard lk(mu_);
-    live_.erase(user);
-  }
-  /// Stops feeding; returns the number of failed writes.
-  int stop() {
-    run_ = false;
-    if (thread_.joinable()) thread_.join();
-    return failed_;
-  }
-
- private:
-  void loop() {
-    for (uint64_t i = 1; run_; ++i) {
-      MetricBatch b;
-      {
-        std::lock_guard lk(mu_);
-        for (const auto& u : live_) {
-          b.push_back(traffic(u, u == "alice" ? 1200 : 800));
-          b.push_back(bytes(u, 1000 * i));
-        }
-      }
-      auto r = h_.write(out_, h_.last_context(), b);
-      if (!r || !r->ok) ++failed_;
-      std::this_thread::sleep_for(200ms);
-    }
-  }
-
-  Harness& h_;
-  Output& out_;
-  std::mutex mu_;
-  std::set<std::string> live_;
-  std::atomic<bool> run_{true};
-  std::atomic<int> failed_{0};
-  std::thread thread_;
-};
+  return b;
+}
 
 /// A Prometheus server with its own TSDB dir and port, scraping 127.0.0.1:target_port.
 struct PrometheusServer {
@@ -121,6 +87,7 @@ struct PrometheusServer {
 
 TEST_CASE("a real Prometheus scrapes the agent: labels round-trip and ended sessions disappear") {
   Harness h;
+  ManualClock clock;  // outlives the component (declared later); goes before the harness unloads the plugin
   HttpServer server{h.io, h.stats, h.health, nullptr};
   HttpServerSettings hs;
   hs.port = 0;
@@ -128,13 +95,20 @@ TEST_CASE("a real Prometheus scrapes the agent: labels round-trip and ended sess
   server.configure(hs);
   server.start();
   h.http = &server;
+  h.clock = &clock;
   auto comp = h.create(PluginKind::output, "prometheus", "expire_after: 3s");
   auto* out = dynamic_cast<Output*>(comp.get());
   REQUIRE(out);
-  h.start(*comp, h.last_context());
+  PluginContext& ctx = h.last_context();
+  h.start(*comp, ctx);
+  auto write = [&](const MetricBatch& b) {
+    auto r = h.write(*out, ctx, b);
+    REQUIRE(r);
+    CHECK(r->ok);
+  };
 
-  // Sessions currently up; a feeder rewrites them every 200ms as an input would.
-  Feeder feeder(h, *out, {"alice", "bob", kTricky});
+  // Sessions currently up. The ManualClock stands still, so they stay until the test moves it.
+  write(sessions({"alice", "bob", kTricky}, 1));
 
   PrometheusServer prom(server.port());
   auto expect = [&](bool ok, const char* what) {
@@ -172,19 +146,26 @@ TEST_CASE("a real Prometheus scrapes the agent: labels round-trip and ended sess
 
   auto counter = prom.query("pppoe_traffic_rx_bytes_total{pppoe_user=\"alice\"}");
   REQUIRE(counter.size() == 1);
-  CHECK(std::stod(counter[0]["value"][1].get<std::string>()) >= 1000);
-  // Agent self-metrics come from the same endpoint.
-  expect(wait_until([&] { return prom.query("routerpulse_output_prometheus_series{output=\"prometheus\"} == 6").size() == 1; },
+  CHECK(counter[0]["value"][1] == "1000");
+  // Agent self-metrics come from the same endpoint, under the plugin's name with the instance label.
+  expect(wait_until([&] { return prom.query("routerpulse_prometheus_series{output=\"prometheus\"} == 6").size() == 1; },
                     60s),
-         "self-metric routerpulse_output_prometheus_series == 6");
+         "self-metric routerpulse_prometheus_series == 6");
 
-  // Bob's session ends: his series expire from /metrics and Prometheus marks them stale.
-  feeder.end_session("bob");
+  // Bob's session ends: alice and the tricky user keep arriving for 2 s more,
+  // then bob's samples (from t=0) are 4 s old, past expire_after (3 s). His
+  // series leave /metrics and Prometheus marks them stale.
+  clock.advance(2s);
+  write(sessions({"alice", kTricky}, 2));
+  clock.advance(2s);
   expect(wait_until([&] { return prom.query("pppoe_traffic_rx_bps{pppoe_user=\"bob\"}").empty(); }, 60s),
          "bob's series disappear");
   CHECK(prom.query("pppoe_traffic_rx_bytes_total{pppoe_user=\"bob\"}").empty());
   CHECK(prom.query("pppoe_traffic_rx_bps{pppoe_user=\"alice\"}").size() == 1);
+  expect(wait_until([&] { return prom.query("pppoe_traffic_rx_bytes_total{pppoe_user=\"alice\"} == 2000").size() == 1; },
+                    60s),
+         "alice's counter advanced to 2000");
+  CHECK(h.stats.counter("prometheus", "series_expired_total", "", {{"output", "prometheus"}}).value() == 2);
 
-  CHECK(feeder.stop() == 0);  // failed writes
-  h.stop(*comp, h.last_context());
+  h.stop(*comp, ctx);
 }

@@ -1,5 +1,5 @@
-// A redis_stream output hosted by the test Harness, plus helpers to read its
-// self-metrics and health.
+// A redis_stream output hosted by the test Harness (the engine's own component
+// factory), plus helpers to read its self-metrics and health.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -11,13 +11,39 @@
 
 namespace routerpulse::test {
 
+/// Reads the plugin's self-metrics: routerpulse_redis_stream_<name>{output=<id>, extra...}.
+class RedisStreamMetrics {
+ public:
+  RedisStreamMetrics(SelfMetrics& stats, std::string id) : stats_(stats), id_(std::move(id)) {}
+  uint64_t counter(const std::string& name, Labels extra = {}) const {
+    return stats_.counter("redis_stream", name, "", labels(std::move(extra))).value();
+  }
+  double gauge(const std::string& name) const { return stats_.gauge("redis_stream", name, "", labels()).value(); }
+  uint64_t latency_count() const {
+    return stats_.histogram("redis_stream", "write_latency_seconds", "", labels()).count();
+  }
+  /// write_errors_total{reason}.
+  uint64_t errors(const std::string& reason) const { return counter("write_errors_total", {{"reason", reason}}); }
+
+ private:
+  Labels labels(Labels extra = {}) const {
+    Labels l{{"output", id_}};
+    l.insert(l.end(), extra.begin(), extra.end());
+    return l;
+  }
+  SelfMetrics& stats_;
+  std::string id_;
+};
+
 class RedisOutput {
  public:
   /// Creates and starts the output from YAML options (fast reconnects added
-  /// unless the YAML sets reconnect_*).
-  explicit RedisOutput(const std::string& yaml, const std::string& id = "redis_stream") : id_(id) {
+  /// unless the YAML sets reconnect_*). `clock` replaces the system clock.
+  explicit RedisOutput(const std::string& yaml, const std::string& id = "redis_stream", Clock* clock = nullptr)
+      : metrics_(h.stats, id), id_(id) {
     std::string opts = yaml;
     if (opts.find("reconnect_initial") == std::string::npos) opts += "\nreconnect_initial: 50ms\nreconnect_max: 200ms";
+    if (clock) h.clock = clock;
     component_ = h.create(PluginKind::output, "redis_stream", opts, id);
     out_ = dynamic_cast<Output*>(component_.get());
     REQUIRE(out_ != nullptr);
@@ -35,16 +61,13 @@ class RedisOutput {
   Output& output() { return *out_; }
   PluginContext& context() { return *ctx_; }
 
-  uint64_t counter(const std::string& name, Labels extra = {}) {
-    Labels l{{"output", id_}};
-    l.insert(l.end(), extra.begin(), extra.end());
-    return h.stats.counter("output", name, "", l).value();
-  }
-  double gauge(const std::string& name) { return h.stats.gauge("output", name, "", {{"output", id_}}).value(); }
-  uint64_t latency_count() { return h.stats.histogram("output", "redis_write_latency_seconds", "", {{"output", id_}}).count(); }
+  uint64_t counter(const std::string& name, Labels extra = {}) { return metrics_.counter(name, std::move(extra)); }
+  uint64_t errors(const std::string& reason) { return metrics_.errors(reason); }
+  double gauge(const std::string& name) { return metrics_.gauge(name); }
+  uint64_t latency_count() { return metrics_.latency_count(); }
 
   bool wait_connected(std::chrono::milliseconds t = std::chrono::seconds(15)) {
-    return wait_until([this] { return gauge("redis_connected") == 1.0; }, t);
+    return wait_until([this] { return gauge("connected") == 1.0; }, t);
   }
   /// {"status":..,"detail":..} of the output's connection health, or null.
   nlohmann::json health() {
@@ -56,8 +79,9 @@ class RedisOutput {
   Harness h;
 
  private:
+  RedisStreamMetrics metrics_;
   std::string id_;
-  std::unique_ptr<Component> component_;
+  std::shared_ptr<Component> component_;
   Output* out_ = nullptr;
   PluginContext* ctx_ = nullptr;
 };

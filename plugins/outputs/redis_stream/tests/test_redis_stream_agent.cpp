@@ -30,11 +30,17 @@ TEST_CASE("agent: Redis killed and restarted mid-run loses nothing", "[redis_str
       << "pipelines:\n  main: {inputs: [internal], outputs: [redis_stream]}\n";
   }
   Process agent({build_dir() + "/routerpulse", "run", "-c", cfg}, dir.file("agent.log"));
+  auto logged = [&](const std::string& text) { return read_file(dir.file("agent.log")).find(text) != std::string::npos; };
   REQUIRE(wait_until([&] { return redis.xlen("rp:agent") >= 5; }, 10s));
   redis.kill();
-  std::this_thread::sleep_for(1500ms);  // ~15 gathers while Redis is down
+  // The engine logs the 1st and every 10th consecutive failed write; with
+  // retries every 50–200 ms the 10th comes after ~15 gathers with Redis down.
+  REQUIRE(wait_until([&] { return logged("failed (attempt 10)"); }, 30s));
   redis.restart();
-  std::this_thread::sleep_for(1500ms);
+  REQUIRE(wait_until([&] { return logged("write recovered"); }, 30s));
+  // The backlog (~20 gathers) plus a few gathers after the recovery, then a
+  // clean shutdown.
+  REQUIRE(wait_until([&] { return redis.xlen("rp:agent") >= 40; }, 20s));
   agent.signal(SIGTERM);
   auto rc = agent.wait(20s);
   REQUIRE(rc.has_value());

@@ -2,14 +2,15 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <future>
 #include <limits>
-#include <thread>
 
 #include "redis_output_fixture.hpp"
 
 using namespace routerpulse;
 using namespace routerpulse::test;
 using Catch::Matchers::Contains;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -67,8 +68,16 @@ TEST_CASE("json format: every entry has one data field with the metric", "[redis
   CHECK(j["fields"]["nan"].is_null());
   // IDs are assigned by Redis in write order.
   CHECK(entries[0].id < entries[3].id);
-  CHECK(out.counter("redis_entries_written_total") == 4);
+  CHECK(out.counter("entries_written_total") == 4);
   CHECK(out.latency_count() == 1);
+}
+
+TEST_CASE("defaults: url and stream key template from the option table", "[redis_stream][integration]") {
+  RedisServer redis;
+  RedisOutput out("db: 2\nurl: " + redis.url());  // only the address; the stream key is the default
+  REQUIRE(out.wait_connected());
+  REQUIRE(out.write(traffic_batch(0, 3)).ok);
+  CHECK(redis.xlen("routerpulse:pppoe_traffic", 2) == 3);  // routerpulse:{name}, in the db option's database
 }
 
 TEST_CASE("fields format: flat typed pairs", "[redis_stream][integration]") {
@@ -107,8 +116,8 @@ TEST_CASE("templated stream keys route by tag and name", "[redis_stream][integra
   CHECK(redis.xlen("mikrotik:pppoe_traffic:pop1-core") == 5);
   CHECK(redis.xlen("mikrotik:pppoe_traffic:pop2-edge") == 3);
   CHECK(redis.xlen("mikrotik:icmp:none") == 1);
-  CHECK(out.counter("redis_stream_key_missing_tag_total") == 1);
-  CHECK(out.counter("redis_entries_written_total") == 9);
+  CHECK(out.counter("key_missing_tag_total") == 1);
+  CHECK(out.counter("entries_written_total") == 9);
 }
 
 TEST_CASE("MAXLEN trimming keeps the stream bounded", "[redis_stream][integration]") {
@@ -139,19 +148,23 @@ TEST_CASE("MAXLEN trimming keeps the stream bounded", "[redis_stream][integratio
   }
 }
 
-TEST_CASE("minid_age trims entries older than the age", "[redis_stream][integration]") {
+TEST_CASE("minid_age trims entries older than the component clock's now minus the age", "[redis_stream][integration]") {
   RedisServer redis;
-  RedisOutput out("url: " + redis.url() + "\nstream: aged\nminid_age: 500ms\napproximate_trim: false");
+  // The MINID threshold is computed from ctx.clock. A ManualClock standing at
+  // the real time (Redis stamps new IDs with its own clock) makes it exact.
+  ManualClock clock(now_ns());
+  const int64_t threshold_ms = clock.now_ns() / 1'000'000 - 3'600'000;  // minid_age: 1h
+  const std::string below = std::to_string(threshold_ms - 1) + "-0", at = std::to_string(threshold_ms) + "-0";
+  REQUIRE(redis.cmd({"XADD", "aged", below, "data", "older than the age"})->type == REDIS_REPLY_STRING);
+  REQUIRE(redis.cmd({"XADD", "aged", at, "data", "exactly the age"})->type == REDIS_REPLY_STRING);
+  RedisOutput out("url: " + redis.url() + "\nstream: aged\nminid_age: 1h\napproximate_trim: false", "redis_stream",
+                  &clock);
   REQUIRE(out.wait_connected());
-  REQUIRE(out.write(traffic_batch(0, 20)).ok);
-  CHECK(redis.xlen("aged") == 20);
-  // Entry IDs carry the server's millisecond clock; after 1 s the first
-  // batch is older than minid_age, so the next XADD's MINID removes it.
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  REQUIRE(out.write(traffic_batch(20, 5)).ok);
+  REQUIRE(out.write(traffic_batch(0, 5)).ok);
   auto e = redis.xrange("aged");
-  REQUIRE(e.size() == 5);
-  CHECK(nlohmann::json::parse(e[0].fields[0].second)["fields"]["seq"] == 20);
+  REQUIRE(e.size() == 6);
+  CHECK(e[0].id == at);  // MINID evicts IDs lower than the threshold, keeps the threshold itself
+  CHECK(nlohmann::json::parse(*e[1].get("data"))["fields"]["seq"] == 0);
 }
 
 TEST_CASE("consumer group is created at start-up and reads and acks entries", "[redis_stream][integration]") {
@@ -211,8 +224,8 @@ TEST_CASE("a consumer group on a key of the wrong type fails the batch", "[redis
   auto r = out.write(traffic_batch(0, 2));
   CHECK_FALSE(r.ok);
   CHECK_THAT(r.error, Contains("WRONGTYPE"));
-  CHECK(out.counter("redis_write_errors_total", {{"reason", "error_reply"}}) == 1);
-  CHECK(out.counter("redis_entries_written_total") == 0);
+  CHECK(out.errors("error_reply") == 1);
+  CHECK(out.counter("entries_written_total") == 0);
   // Fixed by an operator: the retried batch goes through.
   redis.cmd({"DEL", "taken"});
   CHECK(out.write(traffic_batch(0, 2)).ok);
@@ -241,7 +254,7 @@ TEST_CASE("AUTH with requirepass", "[redis_stream][integration][auth]") {
     auto r = out.write(traffic_batch(0, 1));
     CHECK_FALSE(r.ok);
     CHECK_THAT(r.error, Contains("not connected") && Contains("AUTH failed"));
-    CHECK(out.counter("redis_connect_errors_total") >= 1);
+    CHECK(out.counter("connect_errors_total") >= 1);
     CHECK(redis.cmd({"EXISTS", "s"})->integer == 0);
   }
 }
@@ -288,14 +301,14 @@ TEST_CASE("unix socket URL", "[redis_stream][integration]") {
 TEST_CASE("no server: write fails fast, health degraded, connects when Redis appears", "[redis_stream][integration]") {
   int port = free_port();
   RedisOutput out("url: redis://127.0.0.1:" + std::to_string(port) + "/0\nstream: s");
-  REQUIRE(wait_until([&] { return out.counter("redis_connect_errors_total") >= 2; }, std::chrono::seconds(10)));
+  REQUIRE(wait_until([&] { return out.counter("connect_errors_total") >= 2; }, std::chrono::seconds(10)));
   auto h = out.health();
   CHECK(h["status"] == "degraded");
   CHECK_THAT(h["detail"].get<std::string>(), Contains("127.0.0.1:" + std::to_string(port)));
   auto r = out.write(traffic_batch(0, 1));
   CHECK_FALSE(r.ok);
   CHECK_THAT(r.error, Contains("not connected to redis://127.0.0.1:" + std::to_string(port)));
-  CHECK(out.counter("redis_write_errors_total", {{"reason", "disconnected"}}) == 1);
+  CHECK(out.errors("disconnected") == 1);
 
   // Bring up a server on that port: the output reconnects by itself.
   TempDir dir;
@@ -305,7 +318,7 @@ TEST_CASE("no server: write fails fast, health degraded, connects when Redis app
   REQUIRE(out.wait_connected());
   CHECK(out.health()["status"] == "healthy");
   CHECK(out.write(traffic_batch(0, 1)).ok);
-  CHECK(out.counter("redis_reconnects_total") == 0);  // the first success is a connect, not a reconnect
+  CHECK(out.counter("reconnects_total") == 0);  // the first success is a connect, not a reconnect
 }
 
 TEST_CASE("host names are resolved asynchronously", "[redis_stream][integration]") {
@@ -315,4 +328,73 @@ TEST_CASE("host names are resolved asynchronously", "[redis_stream][integration]
   REQUIRE(out.wait_connected());
   REQUIRE(out.write(traffic_batch(0, 1)).ok);
   CHECK(redis.xlen("s") == 1);
+}
+
+TEST_CASE("reconnects wait for their backoff on the component clock", "[redis_stream][integration][clock]") {
+  // A backoff of one hour: only time moved on ctx.clock can bring the retry.
+  ManualClock clock(now_ns());
+  int port = free_port();
+  RedisOutput out("url: redis://127.0.0.1:" + std::to_string(port) + "/0\nstream: s\n"
+                  "reconnect_initial: 1h\nreconnect_max: 1h",
+                  "redis_stream", &clock);
+  REQUIRE(wait_until([&] { return out.counter("connect_errors_total") == 1 && clock.pending() == 1; }, 10s));
+  TempDir dir;
+  Process server({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+                  "--appendonly", "no", "--dir", dir.path()},
+                 dir.file("redis.log"));
+  REQUIRE(wait_for_port(port, 10s));
+  CHECK(out.gauge("connected") == 0.0);
+  clock.advance(1h + 15min);  // past the jittered delay (±20 %)
+  REQUIRE(out.wait_connected());
+  CHECK(out.counter("connect_errors_total") == 1);
+  REQUIRE(out.write(traffic_batch(0, 2)).ok);
+}
+
+TEST_CASE("validate (what `check` runs) opens no connection", "[redis_stream][integration]") {
+  RedisServer redis;
+  auto connections = [&] {
+    auto r = redis.cmd({"INFO", "stats"});
+    std::string info(r->str, r->len);
+    auto pos = info.find("total_connections_received:");
+    return std::stoll(info.substr(pos + 27));
+  };
+  Harness h;
+  long long before = connections();
+  h.validate(PluginKind::output, "redis_stream", "url: " + redis.url() + "\nstream: s\nconsumer_group: g");
+  CHECK(connections() == before + 1);  // only the INFO connection itself
+  CHECK(redis.cmd({"EXISTS", "s"})->integer == 0);
+  CHECK(nlohmann::json::parse(h.health.to_json())["components"].empty());
+}
+
+TEST_CASE("a component dropped with a write in flight answers it and closes its connection",
+          "[redis_stream][integration][lifetime]") {
+  RedisServer redis;
+  auto clients = [&] {
+    auto r = redis.cmd({"INFO", "clients"});
+    std::string info(r->str, r->len);
+    return std::stoll(info.substr(info.find("connected_clients:") + 18));
+  };
+  Harness h;
+  RedisStreamMetrics metrics(h.stats, "redis_stream");
+  auto c = h.create(PluginKind::output, "redis_stream", "url: " + redis.url() + "\nstream: s");
+  PluginContext& ctx = h.last_context();
+  h.start(*c, ctx);
+  REQUIRE(wait_until([&] { return metrics.gauge("connected") == 1.0; }, 15s));
+  CHECK(clients() == 2);  // the output and this query
+
+  redis.pause();  // the XADDs stay unanswered
+  MetricBatch batch = traffic_batch(0, 3);
+  auto answer = std::make_shared<std::promise<WriteResult>>();
+  h.run_on(ctx, [&] { dynamic_cast<Output&>(*c).write(batch, [answer](WriteResult r) { answer->set_value(r); }); });
+  // No stop(): the last reference goes on the strand, as when a guarded
+  // callback held it. The write is answered exactly once, as failed.
+  h.run_on(ctx, [&] { c.reset(); });
+  auto f = answer->get_future();
+  REQUIRE(f.wait_for(10s) == std::future_status::ready);
+  auto r = f.get();
+  CHECK_FALSE(r.ok);
+  CHECK(r.error == "redis_stream output was destroyed");
+  CHECK(metrics.counter("entries_written_total") == 0);
+  redis.resume();
+  REQUIRE(wait_until([&] { return clients() == 1; }, 10s));  // only this query: the connection was freed
 }

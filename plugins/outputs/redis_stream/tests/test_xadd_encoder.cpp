@@ -5,12 +5,23 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "harness.hpp"
+#include "redis_stream.hpp"
 #include "xadd_encoder.hpp"
 
 using namespace routerpulse;
 using namespace routerpulse::redis;
 
 namespace {
+
+/// Settings read from YAML through the plugin's own option table, so the
+/// table's defaults are what the encoder sees.
+RedisStreamConfig config(const std::string& yaml = "{}") {
+  Options o(test::yaml(yaml), "outputs.redis_stream", std::make_shared<const std::string>("<test>"),
+            {RedisStreamOutput::options});
+  o.validate_declared();
+  return read_config(o);
+}
 
 // Decodes the RESP array of bulk strings the encoder produced.
 std::vector<std::string> args(const XaddEncoder& e) {
@@ -43,8 +54,7 @@ Metric sample() {
 }  // namespace
 
 TEST_CASE("json format: MAXLEN ~ and one data field", "[redis_stream][encoder]") {
-  RedisStreamConfig cfg;  // maxlen 100000, approximate, json
-  XaddEncoder e(cfg);
+  XaddEncoder e(config());  // defaults: maxlen 100000, approximate, json
   e.begin_batch(0);
   Metric m = sample();
   const std::string key = "mikrotik:traffic:customers";
@@ -67,12 +77,7 @@ TEST_CASE("json format: MAXLEN ~ and one data field", "[redis_stream][encoder]")
 }
 
 TEST_CASE("fields format: flat typed pairs with prefixes and exact MINID", "[redis_stream][encoder]") {
-  RedisStreamConfig cfg;
-  cfg.format = EntryFormat::fields;
-  cfg.tag_prefix = "tag.";
-  cfg.minid_age = std::chrono::seconds(60);
-  cfg.approximate_trim = false;
-  XaddEncoder e(cfg);
+  XaddEncoder e(config("format: fields\ntag_prefix: tag.\nminid_age: 60s\napproximate_trim: false"));
   e.begin_batch(1700000100000);
   Metric m = sample();
   const std::string key = "k";
@@ -86,12 +91,9 @@ TEST_CASE("fields format: flat typed pairs with prefixes and exact MINID", "[red
   CHECK(a == want);
 }
 
-TEST_CASE("no trimming when maxlen is 0; non-finite doubles spelled out", "[redis_stream][encoder]") {
-  RedisStreamConfig cfg;
-  cfg.format = EntryFormat::fields;
-  cfg.field_prefix = "f_";
-  cfg.maxlen = 0;
-  XaddEncoder e(cfg);
+TEST_CASE("no trimming when maxlen is 0; non-finite doubles spelled out (NonFinite::prometheus)",
+          "[redis_stream][encoder]") {
+  XaddEncoder e(config("format: fields\nfield_prefix: f_\nmaxlen: 0"));
   e.begin_batch(0);
   Metric m("x", 1);
   m.set_field("a", std::numeric_limits<double>::quiet_NaN());
@@ -107,10 +109,7 @@ TEST_CASE("no trimming when maxlen is 0; non-finite doubles spelled out", "[redi
 }
 
 TEST_CASE("encoder output holds only the last command", "[redis_stream][encoder]") {
-  RedisStreamConfig cfg;
-  cfg.format = EntryFormat::fields;
-  cfg.tag_prefix = "t_";
-  XaddEncoder e(cfg);
+  XaddEncoder e(config("format: fields\ntag_prefix: t_"));
   e.begin_batch(0);
   Metric small("s", 2);
   small.set_field("v", int64_t{1});
@@ -121,4 +120,23 @@ TEST_CASE("encoder output holds only the last command", "[redis_stream][encoder]
   auto a = args(e);
   std::vector<std::string> want{"XADD", "k2", "MAXLEN", "~", "100000", "*", "name", "s", "time", "2", "v", "1"};
   CHECK(a == want);
+}
+
+TEST_CASE("field values: exact integers, shortest round-trip doubles, non-finite spelled out",
+          "[redis_stream][encoder]") {
+  auto text = [](FieldValue v) {
+    std::string s = "prefix:";  // appends, never replaces
+    append_field_text(s, v);
+    return s.substr(7);
+  };
+  CHECK(text(int64_t{-9223372036854775807 - 1}) == "-9223372036854775808");
+  CHECK(text(uint64_t{18446744073709551615u}) == "18446744073709551615");
+  CHECK(text(0.1) == "0.1");
+  CHECK(text(-2.5) == "-2.5");
+  CHECK(text(1e21) == "1e+21");
+  CHECK(std::stod(text(1.0 / 3)) == 1.0 / 3);  // round-trips exactly
+  CHECK(text(std::numeric_limits<double>::quiet_NaN()) == "NaN");
+  CHECK(text(-std::numeric_limits<double>::infinity()) == "-Inf");
+  CHECK(text(false) == "false");
+  CHECK(text(std::string("a\0b", 3)) == std::string("a\0b", 3));
 }

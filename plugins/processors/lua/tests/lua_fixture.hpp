@@ -1,8 +1,10 @@
 // Test support for the lua processor: runs the real plugin (loaded from
 // build/plugins) through the harness, with scripts written to a temp dir.
+// Time comes from a ManualClock (f.clock): ticks happen only when a test
+// advances it (f.tick / f.advance), never by waiting on the wall clock.
 #pragma once
 
-#include <fstream>
+#include <chrono>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -13,37 +15,55 @@
 #include <spdlog/spdlog.h>
 
 #include "harness.hpp"
+#include "routerpulse/clock.hpp"
 
 namespace routerpulse::test {
 
 struct LuaFixture {
   Harness h;
+  // After the harness: the clock's queued timers hold strands of the harness's
+  // io_context, so the clock goes first (the destructor below first lets every
+  // handler the clock already posted run).
+  ManualClock clock;
   TempDir dir;
 
+  LuaFixture() { h.clock = &clock; }
+  ~LuaFixture() {
+    for (PluginContext* c : contexts_) h.run_on(*c, [] {});  // strands are FIFO: nothing of the clock's is left
+  }
+  LuaFixture(const LuaFixture&) = delete;
+  LuaFixture& operator=(const LuaFixture&) = delete;
+
   struct Instance {
-    std::unique_ptr<Component> component;
+    std::shared_ptr<Component> component;
     PluginContext* ctx = nullptr;
+    std::string id;
+    std::string pipeline;
     Processor& processor() { return dynamic_cast<Processor&>(*component); }
   };
 
   /// Writes `text` to <tempdir>/<name> and returns the absolute path.
   std::string write(const std::string& name, const std::string& text) {
-    std::ofstream(dir.file(name)) << text;
+    write_file(dir.file(name), text);
     return dir.file(name);
   }
 
-  /// Creates processor `lua` with id `id` from YAML option text.
-  Instance make(const std::string& yaml, const std::string& id = "lua") {
+  /// Creates processor `lua` with id `id` in pipeline `pipeline` from YAML option text.
+  Instance make(const std::string& yaml, const std::string& id = "lua", const std::string& pipeline = "main") {
     Instance i;
-    i.component = h.create(PluginKind::processor, "lua", yaml, id);
+    i.component = h.create(PluginKind::processor, "lua", yaml, id, pipeline);
     i.ctx = &h.last_context();
+    contexts_.push_back(i.ctx);
+    i.id = id;
+    i.pipeline = pipeline;
     return i;
   }
 
   /// Creates an instance for the script text with extra YAML options.
-  Instance make_script(const std::string& lua, const std::string& extra = "", const std::string& id = "lua") {
+  Instance make_script(const std::string& lua, const std::string& extra = "", const std::string& id = "lua",
+                       const std::string& pipeline = "main") {
     const std::string path = write(id_file(id), lua);
-    return make("script: " + path + "\n" + extra, id);
+    return make("script: " + path + "\n" + extra, id, pipeline);
   }
 
   MetricBatch run(Instance& i, MetricBatch batch) {
@@ -60,18 +80,36 @@ struct LuaFixture {
     return out.front();
   }
 
-  uint64_t counter(const std::string& id, const std::string& name, Labels extra = {}) {
-    Labels l{{"processor", id}};
-    for (auto& e : extra) l.push_back(e);
-    return h.stats.counter("lua", name, "", l).value();
+  void start(Instance& i) { h.start(*i.component, *i.ctx); }
+  void stop(Instance& i) { h.stop(*i.component, *i.ctx); }
+
+  /// Advances the clock by `d` and waits until the instance finished the
+  /// tick that came due (its tick_interval must be ≤ d and it must be started).
+  void tick(Instance& i, Duration d) {
+    const uint64_t before = counter(i.id, "ticks_total", {}, i.pipeline);
+    clock.advance(d);
+    REQUIRE(wait_until([&] { return counter(i.id, "ticks_total", {}, i.pipeline) > before; },
+                       std::chrono::seconds(10)));
+  }
+
+  /// The labels of an instance's self-metrics (the scope's: processor + pipeline).
+  static Labels labels(const std::string& id, Labels extra = {}, const std::string& pipeline = "main") {
+    Labels l{{"processor", id}, {"pipeline", pipeline}};
+    for (auto& e : extra) l.push_back(std::move(e));
+    return l;
+  }
+
+  uint64_t counter(const std::string& id, const std::string& name, Labels extra = {},
+                   const std::string& pipeline = "main") {
+    return h.stats.counter("lua", name, "", labels(id, std::move(extra), pipeline)).value();
   }
 
   uint64_t errors(const std::string& id, const std::string& kind) {
     return counter(id, "errors_total", {{"kind", kind}});
   }
 
-  double gauge(const std::string& id, const std::string& name) {
-    return h.stats.gauge("lua", name, "", {{"processor", id}}).value();
+  double gauge(const std::string& id, const std::string& name, const std::string& pipeline = "main") {
+    return h.stats.gauge("lua", name, "", labels(id, {}, pipeline)).value();
   }
 
   static std::string id_file(const std::string& id) {
@@ -80,6 +118,9 @@ struct LuaFixture {
       if (c == '/') c = '_';
     return f + ".lua";
   }
+
+ private:
+  std::vector<PluginContext*> contexts_;  ///< owned by the harness
 };
 
 /// Captures the log lines of component `id` (register before creating it).

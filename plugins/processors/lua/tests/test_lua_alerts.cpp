@@ -1,11 +1,11 @@
 // alert{}: pending → firing only after `for`, resolved once, cooldown,
-// out-of-order samples, staleness via tick, argument errors.
-#include <thread>
-
+// out-of-order samples, staleness and tick() alerts emitted on the tick
+// (driven by a ManualClock), per-pipeline instances, argument errors.
 #include "lua_fixture.hpp"
 
 using namespace routerpulse;
 using namespace routerpulse::test;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -158,34 +158,113 @@ TEST_CASE("for = 0 fires on the first true sample; events follow the batch's met
   CHECK(field<double>(out[3], "value") == 1.0);
 }
 
-TEST_CASE("a firing alert whose key stops reporting is resolved as stale by the tick", "[lua][alert]") {
+TEST_CASE("a firing alert whose key stops reporting is resolved by the tick and emitted with no batch",
+          "[lua][alert][tick]") {
   LuaFixture f;
   auto p = f.make_script(R"(
     function process(m)
       alert{ name = "hot", key = "k", condition = true, value = 7, message = "still hot" }
       return m
     end)",
-                         "tick_interval: 20ms\nalert_stale_after: 30s\n");
-  f.h.start(*p.component, *p.ctx);
-  // The sample is a minute old by the wall clock the tick uses.
-  Metric m("cpu", now_ns() - 60 * kSecond);
+                         "tick_interval: 10s\nalert_stale_after: 30s\n");
+  f.start(p);
+  Metric m("cpu", f.clock.now_ns());
   m.set_field("v", 1.0);
   MetricBatch out = f.run(p, {m});
   REQUIRE(named(out, "alert").size() == 1);
   CHECK(f.gauge("lua", "alerts_firing") == 1);
 
-  // Wait for a tick that started after the alert fired.
-  const uint64_t ticks = f.counter("lua", "ticks_total");
-  REQUIRE(wait_until([&] { return f.counter("lua", "ticks_total") > ticks; }, std::chrono::seconds(10)));
-  // Tick output waits for the next batch: an empty one carries it.
-  out = f.run(p, {});
-  REQUIRE(out.size() == 1);
-  CHECK(field<std::string>(out[0], "status") == "resolved");
-  CHECK(field<std::string>(out[0], "reason") == "stale");
-  CHECK(field<std::string>(out[0], "message") == "still hot");
-  CHECK(field<double>(out[0], "value") == 7);
+  f.tick(p, 10s);
+  f.tick(p, 10s);  // 20 s without an evaluation: not stale yet
+  CHECK(f.h.emitted_count() == 0);
+  CHECK(f.gauge("lua", "alerts_firing") == 1);
+
+  f.tick(p, 10s);  // 30 s: stale. No batch is processed; the tick emits the resolution itself.
+  const MetricBatch emitted = f.h.emitted();
+  REQUIRE(emitted.size() == 1);
+  const Metric& resolved = emitted[0];
+  CHECK(resolved.name() == "alert");
+  CHECK(field<std::string>(resolved, "status") == "resolved");
+  CHECK(field<std::string>(resolved, "reason") == "stale");
+  CHECK(field<std::string>(resolved, "message") == "still hot");
+  CHECK(field<double>(resolved, "value") == 7);
+  CHECK(resolved.time() == f.clock.now_ns());
   CHECK(f.gauge("lua", "alerts_firing") == 0);
-  f.h.stop(*p.component, *p.ctx);
+  CHECK(f.counter("lua", "alerts_total", {{"status", "resolved"}}) == 1);
+  CHECK(f.counter("lua", "metrics_emitted_total") == 2 + 1);  // the batch (metric + firing) and the resolution
+
+  // Nothing waits for the next batch any more: it passes through alone.
+  CHECK(f.run(p, {}).empty());
+  f.stop(p);
+}
+
+TEST_CASE("alert{} in tick(): `for` is measured on the processor's clock; firing and resolved go out at once",
+          "[lua][alert][tick]") {
+  LuaFixture f;
+  auto p = f.make_script(R"(
+    local last = nil
+    function process(m)
+      last = m.time
+      return m
+    end
+    function tick(now)
+      if last then
+        alert{ name = "silent", key = "r1", condition = now - last >= 60 * 1000000000, ["for"] = 30,
+               value = (now - last) // 1000000000 }
+      end
+    end)",
+                         "tick_interval: 10s\n");
+  f.start(p);
+  const int64_t t0 = f.clock.now_ns();
+  auto beat = [&] {
+    Metric m("heartbeat", f.clock.now_ns());
+    m.set_field("up", true);
+    return m;
+  };
+  f.run(p, {beat()});
+
+  for (int s = 10; s <= 80; s += 10) f.tick(p, 10s);  // true from 60 s: pending, `for` not yet held
+  CHECK(f.h.emitted_count() == 0);
+  CHECK(f.gauge("lua", "alerts_pending") == 1);
+
+  f.tick(p, 10s);  // 90 s: held for 30 s
+  MetricBatch emitted = f.h.emitted();
+  REQUIRE(emitted.size() == 1);
+  CHECK(field<std::string>(emitted[0], "status") == "firing");
+  CHECK(field<double>(emitted[0], "value") == 90);
+  CHECK(emitted[0].time() == t0 + 90 * kSecond);
+  CHECK(field<int64_t>(emitted[0], "started_at") == t0 + 90 * kSecond);
+
+  f.clock.advance(5s);
+  f.run(p, {beat()});  // the router is back at 95 s
+  f.tick(p, 5s);       // the 100 s tick resolves it
+  emitted = f.h.emitted();
+  REQUIRE(emitted.size() == 2);
+  CHECK(field<std::string>(emitted[1], "status") == "resolved");
+  CHECK(field<std::string>(emitted[1], "reason") == "condition");
+  CHECK(emitted[1].time() == t0 + 100 * kSecond);
+  CHECK(f.gauge("lua", "alerts_firing") == 0);
+  f.stop(p);
+}
+
+TEST_CASE("one instance per pipeline: alert gauges of the same id in two pipelines are separate series",
+          "[lua][alert]") {
+  LuaFixture f;
+  const std::string path = f.write("hot.lua", R"(
+    function process(m)
+      alert{ name = "hot", key = m.tags.key, condition = m.fields.v > 10 }
+      return m
+    end)");
+  auto a = f.make("script: " + path, "lua/hot", "customers");
+  auto b = f.make("script: " + path, "lua/hot", "routers");
+  f.run(a, {sample("x", 0, 20), sample("y", 0, 20)});
+  f.run(b, {sample("x", 0, 20)});
+  CHECK(f.gauge("lua/hot", "alerts_firing", "customers") == 2);
+  CHECK(f.gauge("lua/hot", "alerts_firing", "routers") == 1);
+  CHECK(f.gauge("lua/hot", "memory_bytes", "customers") > 0);
+  CHECK(f.gauge("lua/hot", "memory_bytes", "routers") > 0);
+  CHECK(f.counter("lua/hot", "alerts_total", {{"status", "firing"}}, "customers") == 2);
+  CHECK(f.counter("lua/hot", "alerts_total", {{"status", "firing"}}, "routers") == 1);
 }
 
 TEST_CASE("alert{} argument errors are script errors: the metric passes, the error is counted", "[lua][alert]") {

@@ -8,10 +8,11 @@ namespace {
 
 constexpr int64_t kT0 = 1'700'000'000 * kSecond;
 
-Metric traffic(const std::string& user, int64_t t_s, FieldValue rx, FieldValue tx) {
+// A routeros_traffic sample: rates in the customer's direction.
+Metric traffic(const std::string& user, int64_t t_s, FieldValue download, FieldValue upload) {
   Metric m("pppoe_traffic", kT0 + t_s * kSecond);
   m.set_tag("router", "pop1-core").set_tag("pppoe_user", user).set_tag("interface", "<pppoe-" + user + ">");
-  m.set_field("rx_bps", std::move(rx)).set_field("tx_bps", std::move(tx));
+  m.set_field("download_bits_per_second", std::move(download)).set_field("upload_bits_per_second", std::move(upload));
   return m;
 }
 
@@ -25,12 +26,12 @@ TEST_CASE("bandwidth_near_package: fires after `for` at ≥ threshold of the pg_
   LuaFixture f;
   auto p = f.make(script_options("bandwidth_near_package.lua", "  for: 300\n  cooldown: 600\n"));
 
-  Metric alice = traffic("alice", 0, 1.0e6, 49.0e6);
+  Metric alice = traffic("alice", 0, 49.0e6, 1.0e6);
   alice.set_tag("package_mbps", "50").set_tag("customer_id", "C-1001");
   MetricBatch out = f.run(p, {alice});
   REQUIRE(out.size() == 1);
   CHECK(field<double>(out[0], "package_utilization_ratio") == Approx(0.98));
-  CHECK(field<double>(out[0], "tx_bps") == 49.0e6);
+  CHECK(field<double>(out[0], "download_bits_per_second") == 49.0e6);
 
   alice.set_time(kT0 + 300 * kSecond);
   out = f.run(p, {alice});
@@ -44,11 +45,11 @@ TEST_CASE("bandwidth_near_package: fires after `for` at ≥ threshold of the pg_
   CHECK(field<std::string>(a, "status") == "firing");
   CHECK(field<std::string>(a, "message") == "alice at 98% of package (49.0 of 50.0 Mbit/s)");
   CHECK(field<double>(a, "value") == Approx(0.98));
-  CHECK(field<double>(a, "package_bps") == 50e6);
-  CHECK(field<double>(a, "rate_bps") == 49e6);
+  CHECK(field<double>(a, "package_bits_per_second") == 50e6);
+  CHECK(field<double>(a, "rate_bits_per_second") == 49e6);
   CHECK(field<std::string>(a, "customer_id") == "C-1001");
 
-  alice.set_field("tx_bps", 10.0e6).set_time(kT0 + 360 * kSecond);
+  alice.set_field("download_bits_per_second", 10.0e6).set_time(kT0 + 360 * kSecond);
   out = f.run(p, {alice});
   REQUIRE(named(out, "alert").size() == 1);
   CHECK(field<std::string>(named(out, "alert")[0], "status") == "resolved");
@@ -69,13 +70,13 @@ TEST_CASE("bandwidth_near_package: every package form of the contract", "[lua][e
   Metric hotspot = traffic("hana", 0, 1e9, 1e9);
   hotspot.set_tag("package", "hotspot-day");  // no speed in the plan name
   Metric other("routeros_system", kT0);
-  other.set_tag("router", "pop1-core").set_field("cpu_load_pct", int64_t{5});
+  other.set_tag("router", "pop1-core").set_field("cpu_load_percent", int64_t{5});
 
   const MetricBatch out = f.run(p, {bob, carol, dave, erin, nopkg, other, hotspot});
   REQUIRE(out.size() == 7 + 3);
   CHECK(field<double>(out[0], "package_utilization_ratio") == Approx(0.192));
   CHECK(field<double>(out[1], "package_utilization_ratio") == Approx(0.96));
-  CHECK(field<uint64_t>(out[1], "rx_bps") == 96'000'000);  // types untouched
+  CHECK(field<uint64_t>(out[1], "download_bits_per_second") == 96'000'000);  // types untouched
   CHECK(field<double>(out[2], "package_utilization_ratio") == Approx(0.975));
   CHECK(field<double>(out[3], "package_utilization_ratio") == Approx(500e3 / 512e3));
   CHECK(out[4] == nopkg);
@@ -88,15 +89,18 @@ TEST_CASE("bandwidth_near_package: every package form of the contract", "[lua][e
 
 TEST_CASE("bandwidth_near_package: direction and config validation", "[lua][examples]") {
   LuaFixture f;
-  auto p = f.make(script_options("bandwidth_near_package.lua", "  for: 0\n  direction: tx\n  threshold: 0.5\n"));
+  auto p = f.make(script_options("bandwidth_near_package.lua", "  for: 0\n  direction: upload\n  threshold: 0.5\n"));
   Metric up_only = traffic("gina", 0, 40e6, 1e6);
   up_only.set_tag("package_mbps", "50");
-  CHECK(f.run(p, {up_only}).size() == 1);  // rx is not looked at
+  CHECK(f.run(p, {up_only}).size() == 1);  // the download is not looked at
+  Metric busy_upload = traffic("gina", 1, 1e6, 40e6);
+  busy_upload.set_tag("package_mbps", "50");
+  CHECK(named(f.run(p, {busy_upload}), "alert").size() == 1);  // 40 of 50 Mbit/s up
 
   CHECK_THROWS_WITH(f.make(script_options("bandwidth_near_package.lua", "  threshold: high\n")),
                     Catch::Contains("config option 'threshold' must be a number, got string"));
   CHECK_THROWS_WITH(f.make(script_options("bandwidth_near_package.lua", "  direction: up\n")),
-                    Catch::Contains("'direction' must be rx, tx or max"));
+                    Catch::Contains("'direction' must be download, upload or max"));
   try {
     f.make(script_options("bandwidth_near_package.lua", "  treshold: 0.9\n"));
     FAIL("a config typo must not load");
@@ -114,7 +118,7 @@ TEST_CASE("router_health: CPU and memory alerts per router", "[lua][examples]") 
   auto sys = [](int64_t t_s, int64_t cpu, uint64_t free_mib) {
     Metric m("routeros_system", kT0 + t_s * kSecond);
     m.set_tag("router", "pop1-core")
-        .set_field("cpu_load_pct", cpu)
+        .set_field("cpu_load_percent", cpu)
         .set_field("free_memory_bytes", free_mib << 20)
         .set_field("total_memory_bytes", uint64_t{256} << 20);
     return m;
@@ -150,8 +154,8 @@ TEST_CASE("units: renames, scaling and RouterOS durations", "[lua][examples]") {
   auto p = f.make(script_options("units.lua", R"(  measurements: { pppoe_traffic: customer_traffic }
   tags: { caller_id: mac_address }
   fields:
-    rx_bps: { to: rx_mbps, scale: 0.000001 }
-    tx_bps: tx_bits_per_second
+    download_bits_per_second: { to: download_megabits_per_second, scale: 0.000001 }
+    upload_bits_per_second: upload_rate
   routeros_durations: [uptime, last_link_up]
 )"));
   auto with_uptime = [](const std::string& uptime) {
@@ -163,18 +167,18 @@ TEST_CASE("units: renames, scaling and RouterOS durations", "[lua][examples]") {
   CHECK(out.name() == "customer_traffic");
   CHECK(tag(out, "mac_address") == "AA:BB:CC:DD:EE:FF");
   CHECK(out.tag("caller_id") == nullptr);
-  CHECK(field<double>(out, "rx_mbps") == 50.0);
-  CHECK(field<double>(out, "tx_bits_per_second") == 2.5e6);
-  CHECK(out.field("rx_bps") == nullptr);
-  CHECK(field<int64_t>(out, "uptime_s") == 788645);
+  CHECK(field<double>(out, "download_megabits_per_second") == 50.0);
+  CHECK(field<double>(out, "upload_rate") == 2.5e6);
+  CHECK(out.field("download_bits_per_second") == nullptr);
+  CHECK(field<int64_t>(out, "uptime_seconds") == 788645);
   CHECK(out.field("uptime") == nullptr);
 
-  CHECK(field<int64_t>(f.run_one(p, with_uptime("1d02:03:04")), "uptime_s") == 93784);
-  CHECK(field<int64_t>(f.run_one(p, with_uptime("02:03:04")), "uptime_s") == 7384);
-  CHECK(field<int64_t>(f.run_one(p, with_uptime("5s500ms")), "uptime_s") == 5);
+  CHECK(field<int64_t>(f.run_one(p, with_uptime("1d02:03:04")), "uptime_seconds") == 93784);
+  CHECK(field<int64_t>(f.run_one(p, with_uptime("02:03:04")), "uptime_seconds") == 7384);
+  CHECK(field<int64_t>(f.run_one(p, with_uptime("5s500ms")), "uptime_seconds") == 5);
   const Metric odd = f.run_one(p, with_uptime("yesterday"));
   CHECK(field<std::string>(odd, "uptime") == "yesterday");
-  CHECK(odd.field("uptime_s") == nullptr);
+  CHECK(odd.field("uptime_seconds") == nullptr);
 
   auto plain = f.make("script: scripts/lua/units.lua", "lua/plain");
   const Metric untouched = traffic("bob", 0, uint64_t{1}, 2.0);
@@ -185,8 +189,8 @@ TEST_CASE("drop_noisy: measurements, tag patterns, zero fields and idle thinning
   LuaFixture f;
   auto p = f.make(script_options("drop_noisy.lua", R"(  drop_measurements: [neighbor]
   drop_tags: { interface: "^<l2tp%-" }
-  drop_zero_fields: [rx_drops]
-  idle_below_bps: 1000
+  drop_zero_fields: [download_drops_per_second]
+  idle_below_bits_per_second: 1000
   idle_keep_every: 300
 )"));
   Metric neighbor("neighbor", kT0);
@@ -196,19 +200,19 @@ TEST_CASE("drop_noisy: measurements, tag patterns, zero fields and idle thinning
   CHECK(f.run(p, {neighbor, l2tp}).empty());
 
   Metric zero = traffic("alice", 0, 5e6, 5e6);
-  zero.set_field("rx_drops", uint64_t{0});
+  zero.set_field("download_drops_per_second", uint64_t{0});
   Metric some = traffic("alice", 1, 5e6, 5e6);
-  some.set_field("rx_drops", uint64_t{5});
+  some.set_field("download_drops_per_second", uint64_t{5});
   const MetricBatch drops = f.run(p, {zero, some});
   REQUIRE(drops.size() == 2);
-  CHECK(drops[0].field("rx_drops") == nullptr);
-  CHECK(field<uint64_t>(drops[1], "rx_drops") == 5);
+  CHECK(drops[0].field("download_drops_per_second") == nullptr);
+  CHECK(field<uint64_t>(drops[1], "download_drops_per_second") == 5);
 
   // Idle series: one sample kept per 300 s; the first idle sample after traffic is kept.
   std::vector<int64_t> kept;
-  for (auto [t, rx] : std::vector<std::pair<int64_t, double>>{
+  for (auto [t, download] : std::vector<std::pair<int64_t, double>>{
            {0, 10}, {60, 10}, {299, 10}, {300, 10}, {310, 5e6}, {320, 10}, {330, 10}, {620, 10}}) {
-    for (const Metric& m : f.run(p, {traffic("idle", t, rx, 0.0)})) kept.push_back((m.time() - kT0) / kSecond);
+    for (const Metric& m : f.run(p, {traffic("idle", t, download, 0.0)})) kept.push_back((m.time() - kT0) / kSecond);
   }
   CHECK(kept == std::vector<int64_t>{0, 300, 310, 320, 620});
   CHECK(f.counter("lua", "metrics_dropped_total") == 2 + 3);

@@ -1,9 +1,11 @@
 // Loading and reloading: errors name the script and line, a broken script on
-// reload leaves the running instance alone; init(config); tick().
+// reload leaves the running instance alone; validate (`check`); init(config);
+// tick() on the clock (a ManualClock) emitting on its own; health.
 #include "lua_fixture.hpp"
 
 using namespace routerpulse;
 using namespace routerpulse::test;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -118,44 +120,115 @@ end)",
   CHECK(field<bool>(out, "empty") == true);
 }
 
-TEST_CASE("tick(now) runs every tick_interval; its output rides on the next batch", "[lua][tick]") {
+TEST_CASE("tick(now) runs every tick_interval of the clock; its output is emitted at once", "[lua][tick]") {
   LuaFixture f;
   auto p = f.make_script(R"(
 local ticks = 0
 function tick(now)
   ticks = ticks + 1
-  return { name = "heartbeat", fields = { n = ticks, now_type = math.type(now) } }
+  return { name = "heartbeat", fields = { n = ticks, now_type = math.type(now), now = now } }
 end
 function process(m) return m end)",
-                         "tick_interval: 20ms\n");
-  const int64_t before = now_ns();
-  f.h.start(*p.component, *p.ctx);
-  REQUIRE(wait_until([&] { return f.counter("lua", "ticks_total") >= 2; }, std::chrono::seconds(10)));
-  f.h.stop(*p.component, *p.ctx);
-  const uint64_t ticks = f.counter("lua", "ticks_total");
+                         "tick_interval: 5s\n");
+  f.start(p);
+  const int64_t t0 = f.clock.now_ns();
+  CHECK(f.clock.advance(4s) == 0);  // not due yet
+  f.tick(p, 1s);                    // 5 s
+  f.tick(p, 5s);                    // 10 s
 
-  const MetricBatch out = f.run(p, {any_metric()});
-  const MetricBatch beats = named(out, "heartbeat");
-  REQUIRE(beats.size() == ticks);
-  CHECK(out.size() == ticks + 1);
-  CHECK(out.back() == any_metric());  // the batch's own metric follows the queued output
+  // No batch was processed: the ticks emitted their output themselves.
+  const MetricBatch beats = f.h.emitted();
+  REQUIRE(beats.size() == 2);
   for (size_t i = 0; i < beats.size(); ++i) {
+    const int64_t due = t0 + static_cast<int64_t>(i + 1) * 5 * kSecond;
+    CHECK(beats[i].name() == "heartbeat");
     CHECK(field<int64_t>(beats[i], "n") == static_cast<int64_t>(i + 1));
     CHECK(field<std::string>(beats[i], "now_type") == "integer");
-    CHECK(beats[i].time() >= before);  // stamped with tick's `now`
+    CHECK(field<int64_t>(beats[i], "now") == due);  // tick's `now` is the clock's
+    CHECK(beats[i].time() == due);                  // and stamps what it returns
   }
-  // Stopped: no more ticks.
-  CHECK(f.counter("lua", "ticks_total") == ticks);
+  CHECK(f.counter("lua", "metrics_emitted_total") == 2);
+  // A batch is not prefixed with tick output any more.
+  CHECK(f.run(p, {any_metric()}) == MetricBatch{any_metric()});
+
+  f.stop(p);
+  CHECK(f.clock.advance(1h) == 0);  // stopped: the timer is cancelled
+  CHECK(f.counter("lua", "ticks_total") == 2);
 }
 
-TEST_CASE("a failing tick is counted and logged; processing goes on", "[lua][tick]") {
+TEST_CASE("tick_interval 0 arms no timer", "[lua][tick]") {
+  LuaFixture f;
+  auto p = f.make_script("function tick(now) return { name = 'x', fields = { v = 1 } } end\n"
+                         "function process(m) return m end",
+                         "tick_interval: 0\n");
+  f.start(p);
+  CHECK(f.clock.pending() == 0);
+  CHECK(f.clock.advance(1h) == 0);
+  CHECK(f.h.emitted_count() == 0);
+  f.stop(p);
+}
+
+TEST_CASE("a failing tick is counted, logged and makes the processor degraded; processing goes on", "[lua][tick]") {
   auto log = capture_log("lua/badtick");
   LuaFixture f;
-  auto p = f.make_script("function tick(now)\n  error('tick broke')\nend\nfunction process(m) return m end",
-                         "tick_interval: 20ms\n", "lua/badtick");
-  f.h.start(*p.component, *p.ctx);
-  REQUIRE(wait_until([&] { return f.errors("lua/badtick", "runtime") >= 1; }, std::chrono::seconds(10)));
-  f.h.stop(*p.component, *p.ctx);
+  const std::string path = f.write("badtick.lua", R"(
+broken = true
+function tick(now)
+  if broken then error('tick broke') end
+  return { name = 'beat', fields = { ok = true } }
+end
+function process(m)
+  if m.tags.fix then broken = false end
+  return m
+end)");
+  auto p = f.make("script: " + path + "\ntick_interval: 10s\n", "lua/badtick");
+  f.start(p);
+  f.tick(p, 10s);
+  CHECK(f.errors("lua/badtick", "runtime") == 1);
+  CHECK(f.h.emitted_count() == 0);  // a failed tick's output is discarded
+  CHECK(log->str().find("badtick.lua:4: tick broke") != std::string::npos);
+  CHECK(f.h.health.overall() == HealthState::degraded);
+  CHECK_THAT(f.h.health.to_json(), Catch::Contains("processors.lua/badtick@main") && Catch::Contains("tick()"));
+
   CHECK(f.run_one(p, any_metric()) == any_metric());
-  CHECK(log->str().find("lua_badtick.lua:2: tick broke") != std::string::npos);
+  Metric fix = any_metric();
+  fix.set_tag("fix", "1");
+  f.run_one(p, fix);
+  f.tick(p, 10s);
+  CHECK(f.h.emitted_count() == 1);
+  CHECK(f.h.health.overall() == HealthState::healthy);
+  f.stop(p);
+}
+
+TEST_CASE("validate loads the script without building anything (what `routerpulse check` runs)", "[lua][reload]") {
+  LuaFixture f;
+  const std::string good = f.write("good.lua", versioned(1));
+  const std::string bad = f.write("bad.lua", "function process(m)\n  return m +\nend\n");
+  const std::string init = f.write("init.lua", "function init(c) error('bad threshold') end\nfunction process(m) return m end");
+  CHECK_NOTHROW(f.h.validate(PluginKind::processor, "lua", "script: " + good));
+  CHECK_THROWS_WITH(f.h.validate(PluginKind::processor, "lua", "script: " + bad),
+                    Catch::Contains("cannot load Lua script") && Catch::Contains("bad.lua:3: unexpected symbol"));
+  CHECK_THROWS_WITH(f.h.validate(PluginKind::processor, "lua", "script: " + init + "\nconfig: { threshold: 2 }"),
+                    Catch::Contains("processors.lua.config") && Catch::Contains("bad threshold"));
+  CHECK_THROWS_WITH(f.h.validate(PluginKind::processor, "lua", "script: " + f.dir.file("absent.lua")),
+                    Catch::Contains("cannot read Lua script"));
+  CHECK_THROWS_WITH(f.h.validate(PluginKind::processor, "lua", "script: " + good + "\nmax_memory: 10 parsecs"),
+                    Catch::Contains("expected a size"));
+  CHECK_THROWS_WITH(f.h.validate(PluginKind::processor, "lua", "script: " + good + "\ntick_interval: soon"),
+                    Catch::Contains("tick_interval") && Catch::Contains("expected a duration"));
+  CHECK(f.h.stats.snapshot(0).empty());  // nothing registered, nothing constructed
+}
+
+TEST_CASE("a script error in a batch makes the processor degraded until a batch runs clean", "[lua][reload]") {
+  LuaFixture f;
+  auto p = f.make_script("function process(m)\n  if m.tags.bad then error('boom') end\n  return m\nend",
+                         "", "lua/health");
+  CHECK(f.h.health.overall() == HealthState::healthy);
+  Metric bad = any_metric();
+  bad.set_tag("bad", "1");
+  CHECK(f.run_one(p, bad) == bad);
+  CHECK(f.h.health.overall() == HealthState::degraded);
+  CHECK_THAT(f.h.health.to_json(), Catch::Contains("boom"));
+  f.run_one(p, any_metric());
+  CHECK(f.h.health.overall() == HealthState::healthy);
 }

@@ -38,6 +38,8 @@ function process(m)
   if probe == "allowed" then
     m.fields.time_type = math.type(os.time())
     m.fields.date = os.date("!%Y", 0)
+    m.fields.clock_s = os.time()
+    m.fields.year = os.date("!%Y")
     m.fields.loaded = load("return 1 + 1")()
     m.fields.gc_count = collectgarbage("count") > 0
     m.fields.moved = #table.move({1, 2, 3}, 1, 3, 2)
@@ -103,6 +105,8 @@ TEST_CASE("sandbox escapes are refused with a clear error", "[lua][sandbox]") {
     const Metric out = f.run_one(p, probe("allowed"));
     CHECK(field<std::string>(out, "time_type") == "integer");
     CHECK(field<std::string>(out, "date") == "1970");
+    CHECK(field<int64_t>(out, "clock_s") == f.clock.now_ns() / kSecond);  // the processor's clock
+    CHECK(field<std::string>(out, "year") == "2026");                      // ManualClock starts 2026-01-01
     CHECK(field<int64_t>(out, "loaded") == 2);
     CHECK(field<bool>(out, "gc_count") == true);
     CHECK(field<int64_t>(out, "moved") == 4);

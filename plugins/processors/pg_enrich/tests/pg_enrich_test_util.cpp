@@ -1,6 +1,10 @@
 #include "pg_enrich_test_util.hpp"
 
+#include <thread>
+
 #include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 namespace routerpulse::test {
 
@@ -24,17 +28,23 @@ std::vector<std::future<MetricBatch>> EnrichUnderTest::process_all(std::vector<M
   return futures;
 }
 
-uint64_t EnrichUnderTest::counter(const std::string& name) {
-  return h.stats.counter("pg_enrich", name, "", {{"processor", ctx->id}}).value();
+uint64_t EnrichUnderTest::counter(const std::string& name) { return ctx->self_metrics.counter(name, "").value(); }
+
+double EnrichUnderTest::gauge(const std::string& name) { return ctx->self_metrics.gauge(name, "").value(); }
+
+std::string EnrichUnderTest::health() {
+  // {"status":..,"components":{"<key>":{"status":..,"detail":..}},"routers":{..}}
+  auto j = nlohmann::json::parse(h.health.to_json());
+  const auto& c = j["components"];
+  auto it = c.find(ctx->health.key());
+  if (it == c.end()) return {};
+  return it->value("status", std::string()) + ": " + it->value("detail", std::string());
 }
 
-double EnrichUnderTest::gauge(const std::string& name) {
-  return h.stats.gauge("pg_enrich", name, "", {{"processor", ctx->id}}).value();
-}
-
-std::unique_ptr<EnrichUnderTest> make_enrich(Harness& h, const std::string& yaml) {
+std::unique_ptr<EnrichUnderTest> make_enrich(Harness& h, const std::string& yaml, const std::string& pipeline,
+                                             const std::string& id) {
   auto e = std::make_unique<EnrichUnderTest>(h);
-  e->component = h.create(PluginKind::processor, "pg_enrich", yaml);
+  e->component = h.create(PluginKind::processor, "pg_enrich", yaml, id, pipeline);
   e->ctx = &h.last_context();
   return e;
 }
@@ -66,5 +76,35 @@ std::string tag_of(const Metric& m, const std::string& key) {
   const std::string* v = m.tag(key);
   return v ? *v : std::string();
 }
+
+
+std::optional<MetricBatch> get_advancing(std::future<MetricBatch>& f, ManualClock& clock, Duration step,
+                                         std::chrono::milliseconds timeout) {
+  bool ready = advance_until(
+      clock, step, [&] { return f.wait_for(std::chrono::milliseconds(0)) == std::future_status::ready; }, timeout);
+  if (!ready) return std::nullopt;
+  return f.get();
+}
+
+std::vector<std::string> LogCapture::lines(spdlog::level::level_enum level) {
+  std::lock_guard lk(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [l, text] : lines_)
+    if (l >= level) out.push_back(text);
+  return out;
+}
+
+void LogCapture::sink_it_(const spdlog::details::log_msg& msg) {
+  lines_.emplace_back(msg.level, std::string(msg.payload.data(), msg.payload.size()));
+}
+
+CapturedLog::CapturedLog(std::string logger_id) : id(std::move(logger_id)) {
+  spdlog::drop(id);
+  auto log = std::make_shared<spdlog::logger>(id, sink);
+  log->set_level(spdlog::level::debug);
+  spdlog::register_logger(log);
+}
+
+CapturedLog::~CapturedLog() { spdlog::drop(id); }
 
 }  // namespace routerpulse::test

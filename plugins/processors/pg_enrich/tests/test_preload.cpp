@@ -1,6 +1,6 @@
 // pg_enrich preload_query: the whole mapping loaded at start and every
-// refresh_interval, so a POP with tens of thousands of customers needs no
-// per-key lookups.
+// refresh_interval (on the component's clock: a ManualClock here), so a POP
+// with tens of thousands of customers needs no per-key lookups.
 #include <catch2/catch.hpp>
 
 #include <random>
@@ -28,9 +28,12 @@ TEST_CASE("preload of 50,000 customers answers every key without a lookup query"
   PgServer pg;
   seed_customers(pg, 50000);
   Harness h;
+  ManualClock clock;
+  h.clock = &clock;
   auto e = make_enrich(h, enrich_yaml(pg, kPreload + "\nfields: [customer_number]"));
   e->start();
   REQUIRE(wait_until([&] { return e->counter("preloads_total") >= 1; }, 60s));
+  e->sync();
   CHECK(e->gauge("preload_rows") == 50000);
   CHECK(e->gauge("cache_entries") >= 50000);
 
@@ -69,18 +72,47 @@ TEST_CASE("refresh_interval reloads the mapping", "[pg_enrich][preload]") {
   PgServer pg;
   seed_customers(pg, 100);
   Harness h;
-  auto e = make_enrich(h, enrich_yaml(pg, kPreload + "\nrefresh_interval: 300ms\nttl: 1h"));
+  ManualClock clock;
+  h.clock = &clock;
+  auto e = make_enrich(h, enrich_yaml(pg, kPreload + "\nrefresh_interval: 5m\nttl: 1h"));
   e->start();
-  REQUIRE(wait_until([&] { return e->counter("preloads_total") >= 1; }, 20s));
+  REQUIRE(wait_until([&] { return e->counter("preloads_total") == 1; }, 20s));
+  e->sync();
+  CHECK(e->gauge("preload_rows") == 100);
   auto before = e->process({traffic("user00042")});
   REQUIRE(before);
   CHECK(tag_of((*before)[0], "package") == "pkg-2");
 
   pg.sql("UPDATE customers SET package = 'fiber-1G' WHERE pppoe_username = 'user00042'");
-  const uint64_t runs = e->counter("preloads_total");
-  REQUIRE(wait_until([&] { return e->counter("preloads_total") >= runs + 2; }, 20s));
-  auto after = e->process({traffic("user00042")});
+  pg.sql("INSERT INTO customers (name, service_type, pppoe_username, package) "
+         "VALUES ('Late Joiner', 'pppoe', 'late.joiner', 'fiber-10M')");
+  CHECK(clock.advance(4min) == 1);  // the housekeeping timer only: no refresh before refresh_interval
+  CHECK(e->counter("preloads_total") == 1);
+  clock.advance(1min);
+  REQUIRE(wait_until([&] { return e->counter("preloads_total") == 2; }, 20s));
+  e->sync();
+  CHECK(e->gauge("preload_rows") == 101);
+  auto after = e->process({traffic("user00042"), traffic("late.joiner")});
   REQUIRE(after);
   CHECK(tag_of((*after)[0], "package") == "fiber-1G");
+  CHECK(tag_of((*after)[1], "name") == "Late Joiner");
   CHECK(e->counter("queries_total") == 0);  // no lookups: every answer came from a preload
+  clock.advance(5min);
+  REQUIRE(wait_until([&] { return e->counter("preloads_total") == 3; }, 20s));
+  CHECK(e->counter("preload_errors_total") == 0);
+}
+
+TEST_CASE("a preload_query that returns the wrong columns is an SQL error at start-up", "[pg_enrich][preload]") {
+  PgServer pg;
+  seed_customers(pg, 10);
+  Harness h;
+  ManualClock clock;
+  h.clock = &clock;
+  auto e = make_enrich(h, enrich_yaml(pg, "preload_query: SELECT pppoe_username, name FROM customers"));
+  e->start();
+  REQUIRE(wait_until([&] { return e->counter("sql_errors_total") >= 1; }, 20s));
+  e->sync();
+  CHECK(e->health().find("processors.pg_enrich.preload_query") != std::string::npos);
+  CHECK(e->health().find("does not return columns customer_id, package") != std::string::npos);
+  CHECK(e->counter("preloads_total") == 0);
 }

@@ -1,16 +1,16 @@
 // pg_enrich building blocks without a database: batch ordering and deadlines,
-// the cache, DSN handling, option parsing, row → tag/field conversion.
+// the cache, DSN handling, option parsing (against the plugin's option table),
+// row → tag/field conversion.
 #include <catch2/catch.hpp>
 
-#include <sstream>
-
-#include <spdlog/sinks/ostream_sink.h>
+#include <cstring>
+#include <set>
 
 #include "batch_queue.hpp"
 #include "enrich_cache.hpp"
-#include "error_log.hpp"
 #include "harness.hpp"
 #include "pg_dsn.hpp"
+#include "pg_enrich.hpp"
 #include "row_mapper.hpp"
 #include "settings.hpp"
 #include "statements.hpp"
@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 
 TEST_CASE("BatchQueue releases in arrival order, at resolution or deadline", "[pg_enrich][unit]") {
   BatchQueue q;
-  const auto t0 = BatchQueue::Clock::now();
+  const auto t0 = ManualClock().steady_now();
   std::vector<std::string> left;
   auto out = [&](BatchQueue::Item&& it) { left.push_back(it.batch.front().name() + (it.waiting ? "!" : "")); };
   auto one = [](const char* n) { return MetricBatch{Metric(n)}; };
@@ -45,11 +45,11 @@ TEST_CASE("BatchQueue releases in arrival order, at resolution or deadline", "[p
 
 TEST_CASE("EnrichCache keeps stale entries readable and evicts when full", "[pg_enrich][unit]") {
   EnrichCache cache(10);
-  const auto now = EnrichCache::Clock::now();
+  const auto now = ManualClock().steady_now();
   auto e = std::make_shared<Enrichment>();
   e->tags.push_back({"customer_id", "7"});
-  cache.put("alice", e, now + 1s);
-  cache.put("bob", nullptr, now - 1s);  // expired negative entry
+  cache.put("alice", e, now + 1s, now);
+  cache.put("bob", nullptr, now - 1s, now);  // expired negative entry
   REQUIRE(cache.find("alice"));
   CHECK(cache.find("alice")->fresh(now));
   CHECK(cache.find("alice")->value == e);
@@ -59,9 +59,18 @@ TEST_CASE("EnrichCache keeps stale entries readable and evicts when full", "[pg_
   CHECK(cache.erase("bob"));
   CHECK_FALSE(cache.erase("bob"));
 
-  for (int i = 0; i < 30; ++i) cache.put("k" + std::to_string(i), e, now + 1h);
+  for (int i = 0; i < 30; ++i) cache.put("k" + std::to_string(i), e, now + 1h, now);
   CHECK(cache.size() <= 10);
   CHECK(cache.evictions() >= 20);
+
+  // Full: entries expired at `now` go first, fresh ones survive.
+  EnrichCache small(4);
+  small.put("fresh", e, now + 1h, now);
+  for (int i = 0; i < 3; ++i) small.put("old" + std::to_string(i), e, now + 1s, now);
+  small.put("new", e, now + 1h + 2s, now + 2s);
+  CHECK(small.size() == 2);
+  CHECK(small.find("fresh"));
+  CHECK(small.find("new"));
 }
 
 TEST_CASE("DSNs: libpq parses both forms, the password never shows", "[pg_enrich][unit]") {
@@ -86,27 +95,65 @@ TEST_CASE("DSNs: libpq parses both forms, the password never shows", "[pg_enrich
   CHECK(one_line("FATAL:  no\n\tIs the server running?\n") == "FATAL:  no; Is the server running?");
 }
 
-TEST_CASE("Settings: defaults, renames and column layout", "[pg_enrich][unit]") {
+namespace {
+/// Options as the engine hands them to the plugin: with its option table.
+Options plugin_options(const std::string& yaml_text) {
   auto file = std::make_shared<const std::string>("agent.yaml");
-  Options o(test::yaml("dsn: host=127.0.0.1\nkey_tag: pppoe_user\nquery: q $1\n"
-                       "tags: [customer_id, name]\nfields: [balance]\nrename: {name: customer_name}\n"),
-            "processors.pg_enrich", file);
+  Options o(test::yaml(yaml_text), "processors.pg_enrich", file, {PgEnrich::options});
+  o.validate_declared();
+  return o;
+}
+}  // namespace
+
+TEST_CASE("Settings: defaults from the option table, renames and column layout", "[pg_enrich][unit]") {
+  Options o = plugin_options("dsn: host=127.0.0.1\nkey_tag: pppoe_user\nquery: q $1\n"
+                             "tags: [customer_id, name]\nfields: [balance]\nrename: {name: customer_name}\n");
   Settings s = Settings::read(o);
-  o.check_unknown();
   CHECK(s.lookup_timeout == 50ms);
   CHECK(s.ttl == 5min);
   CHECK(s.negative_ttl == 30s);
+  CHECK(s.refresh_interval == 5min);
+  CHECK(s.preload_timeout == 1min);
+  CHECK(s.connect_timeout == 5s);
+  CHECK(s.query_timeout == 5s);
+  CHECK(s.reconnect_initial == 500ms);
+  CHECK(s.reconnect_max == 30s);
+  CHECK(s.max_in_flight == 256);
+  CHECK(s.max_pending == 100000);
+  CHECK(s.cache_max_entries == 1000000);
+  CHECK(s.error_log_interval == 1min);
   CHECK(s.on_miss == OnMiss::tag);
-  CHECK(s.validate);
+  CHECK_FALSE(s.preload_query);
+  CHECK_FALSE(s.listen_channel);
   REQUIRE(s.columns.size() == 3);
   CHECK(s.columns[1].column == "name");
   CHECK(s.columns[1].output == "customer_name");
   CHECK(s.columns[1].is_tag);
   CHECK_FALSE(s.columns[2].is_tag);
 
-  Options clash(test::yaml("dsn: host=x\nkey_tag: u\nquery: q\ntags: [a, b]\nrename: {a: b}\n"),
-                "processors.pg_enrich", file);
-  CHECK_THROWS_WITH(Settings::read(clash), Catch::Contains("would both become tag \"b\""));
+  CHECK_THROWS_WITH(Settings::read(plugin_options("dsn: host=x\nkey_tag: u\nquery: q\ntags: [a, b]\n"
+                                                  "rename: {a: b}\n")),
+                    Catch::Contains("would both become tag \"b\""));
+  CHECK_THROWS_WITH(Settings::read(plugin_options("dsn: host=x\nkey_tag: \" \"\nquery: q\n")),
+                    Catch::Contains("must not be empty"));
+  CHECK_THROWS_WITH(Settings::read(plugin_options("dsn: host=x\nkey_tag: u\nquery: q\npreload_query: \" \"\n")),
+                    Catch::Contains("leave the option out"));
+  CHECK_THROWS_WITH(plugin_options("dsn: host=x\nkey_tag: u\nquery: q\nrefresh_interval: -1s\n"),
+                    Catch::Contains("refresh_interval"));
+}
+
+TEST_CASE("the option table: every option once, durations that must be positive say so", "[pg_enrich][unit]") {
+  std::set<std::string> names;
+  for (const auto& spec : PgEnrich::options) CHECK(names.insert(spec.name).second);
+  for (const char* name : {"preload_timeout", "ttl", "connect_timeout", "query_timeout", "reconnect_initial",
+                           "reconnect_max", "error_log_interval"}) {
+    INFO(name);
+    const OptionSpec* spec = plugin_options("dsn: x\nkey_tag: u\nquery: q\n").spec(name);
+    REQUIRE(spec);
+    CHECK(spec->min == kPositive);
+  }
+  for (const char* gone : {"reconnect_min_interval", "reconnect_max_interval", "validate", "validate_timeout"})
+    CHECK_FALSE(names.count(gone));
 }
 
 TEST_CASE("RowMapper converts by column type and skips NULLs", "[pg_enrich][unit]") {
@@ -149,20 +196,4 @@ TEST_CASE("RowMapper converts by column type and skips NULLs", "[pg_enrich][unit
   RowMapper missing({{"customer_id", "customer_id", true}, {"pakage", "pakage", true}});
   CHECK(missing.bind(raw) == std::vector<std::string>{"pakage"});
   CHECK(column_list(raw) == "customer_id, name, balance, active, plan_mbps, note");
-}
-
-TEST_CASE("ErrorLog logs the first error and then at most once per interval", "[pg_enrich][unit]") {
-  std::ostringstream os;
-  auto log = std::make_shared<spdlog::logger>("errlog-test", std::make_shared<spdlog::sinks::ostream_sink_mt>(os));
-  ErrorLog errors(log, 1h);
-  int built = 0;
-  CHECK(errors.report("first"));
-  for (int i = 0; i < 100; ++i)
-    CHECK_FALSE(errors.report_lazy([&] {
-      ++built;
-      return std::string("again");
-    }));
-  CHECK(built == 0);  // suppressed messages are never even formatted
-  CHECK(os.str().find("first") != std::string::npos);
-  CHECK(os.str().find("again") == std::string::npos);
 }
