@@ -81,15 +81,24 @@ std::optional<Duration> parse_duration(std::string_view text) {
     while (i < text.size() && !((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
     std::string_view unit = text.substr(ustart, i - ustart);
     long double mul;
-    if (unit == "ns") mul = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s") mul = 1e3L;
-    else if (unit == "ms") mul = 1e6L;
-    else if (unit == "s") mul = 1e9L;
-    else if (unit == "m") mul = 60e9L;
-    else if (unit == "h") mul = 3600e9L;
-    else if (unit == "d") mul = 86400e9L;
-    else if (unit == "w") mul = 7 * 86400e9L;
-    else return std::nullopt;
+    if (unit == "ns")
+      mul = 1;
+    else if (unit == "us" || unit == "\xC2\xB5s")
+      mul = 1e3L;
+    else if (unit == "ms")
+      mul = 1e6L;
+    else if (unit == "s")
+      mul = 1e9L;
+    else if (unit == "m")
+      mul = 60e9L;
+    else if (unit == "h")
+      mul = 3600e9L;
+    else if (unit == "d")
+      mul = 86400e9L;
+    else if (unit == "w")
+      mul = 7 * 86400e9L;
+    else
+      return std::nullopt;
     total += v * mul;
   }
   if (total > 9.2e18L) return std::nullopt;
@@ -118,8 +127,8 @@ std::string format_duration(Duration d) {
 
 namespace {
 
-std::string substitute(const std::string& in, const std::string& file, const YAML::Node& n,
-                       const std::string& path, const std::string& base_dir) {
+std::string substitute(const std::string& in, const std::string& file, const YAML::Node& n, const std::string& path,
+                       const std::string& base_dir) {
   if (in.find("${") == std::string::npos) return in;
   std::string out;
   size_t i = 0;
@@ -134,15 +143,14 @@ std::string substitute(const std::string& in, const std::string& file, const YAM
       continue;
     }
     size_t close = in.find('}', i + 2);
-    if (close == std::string::npos)
-      throw config_error_at(file, n, path, "unterminated \"${\" in \"" + in + "\"");
+    if (close == std::string::npos) throw config_error_at(file, n, path, "unterminated \"${\" in \"" + in + "\"");
     std::string ref = in.substr(i + 2, close - i - 2);
     if (ref.rfind("env:", 0) == 0) {
       std::string name = ref.substr(4);
       const char* v = std::getenv(name.c_str());
       if (!v)
-        throw config_error_at(file, n, path, "environment variable " + name + " is not set (referenced as ${" +
-                                                 ref + "})");
+        throw config_error_at(file, n, path,
+                              "environment variable " + name + " is not set (referenced as ${" + ref + "})");
       out += v;
     } else if (ref.rfind("file:", 0) == 0) {
       std::filesystem::path p = ref.substr(5);
@@ -150,8 +158,7 @@ std::string substitute(const std::string& in, const std::string& file, const YAM
       std::ifstream f(p, std::ios::binary);
       if (!f)
         throw config_error_at(file, n, path,
-                              "cannot read " + p.string() + " (referenced as ${" + ref + "}): " +
-                                  std::strerror(errno));
+                              "cannot read " + p.string() + " (referenced as ${" + ref + "}): " + std::strerror(errno));
       std::stringstream ss;
       ss << f.rdbuf();
       std::string content = ss.str();
@@ -159,16 +166,14 @@ std::string substitute(const std::string& in, const std::string& file, const YAM
       if (!content.empty() && content.back() == '\r') content.pop_back();
       out += content;
     } else {
-      throw config_error_at(file, n, path,
-                            "unknown substitution ${" + ref + "}; expected ${env:NAME} or ${file:PATH}");
+      throw config_error_at(file, n, path, "unknown substitution ${" + ref + "}; expected ${env:NAME} or ${file:PATH}");
     }
     i = close + 1;
   }
   return out;
 }
 
-void substitute_tree(YAML::Node node, const std::string& file, const std::string& path,
-                     const std::string& base_dir) {
+void substitute_tree(YAML::Node node, const std::string& file, const std::string& path, const std::string& base_dir) {
   switch (node.Type()) {
     case YAML::NodeType::Scalar: {
       std::string v = substitute(node.Scalar(), file, node, path, base_dir);
@@ -192,8 +197,7 @@ void substitute_tree(YAML::Node node, const std::string& file, const std::string
 // silently returns the first): refuse the file instead, naming both places.
 void reject_duplicate_keys(const YAML::Node& node, const std::string& file, const std::string& path) {
   if (node.IsSequence()) {
-    for (size_t i = 0; i < node.size(); ++i)
-      reject_duplicate_keys(node[i], file, path + "[" + std::to_string(i) + "]");
+    for (size_t i = 0; i < node.size(); ++i) reject_duplicate_keys(node[i], file, path + "[" + std::to_string(i) + "]");
     return;
   }
   if (!node.IsMap()) return;
@@ -220,11 +224,12 @@ YAML::Node load_config_text(const std::string& text, const std::string& file, co
   try {
     root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    throw ConfigError(file, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0,
-                      "", "invalid YAML: " + e.msg);
+    throw ConfigError(file, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0, "",
+                      "invalid YAML: " + e.msg);
   }
   if (root.IsNull() || !root.IsDefined()) root = YAML::Node(YAML::NodeType::Map);
-  if (!root.IsMap()) throw config_error_at(file, root, "", "expected a map at the top level, got " + describe_node(root));
+  if (!root.IsMap())
+    throw config_error_at(file, root, "", "expected a map at the top level, got " + describe_node(root));
   reject_duplicate_keys(root, file, "");
   substitute_tree(root, file, "", base_dir);
   return root;
@@ -320,8 +325,8 @@ int64_t Options::get_int(const std::string& key, int64_t def, int64_t min, int64
   if (ec != std::errc() || p != s.data() + s.size() || s.empty())
     throw error_at(n, key, "expected an integer, got \"" + s + "\"");
   if (v < min || v > max)
-    throw error_at(n, key, "expected an integer between " + std::to_string(min) + " and " + std::to_string(max) +
-                               ", got " + s);
+    throw error_at(n, key,
+                   "expected an integer between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + s);
   return v;
 }
 
@@ -357,8 +362,7 @@ Duration Options::get_duration(const std::string& key, Duration def) const {
   throw error_at(n, key, "expected a duration like 10s, 250ms or 5m, got " + describe_node(n));
 }
 
-std::vector<std::string> Options::get_string_list(const std::string& key,
-                                                  const std::vector<std::string>& def) const {
+std::vector<std::string> Options::get_string_list(const std::string& key, const std::vector<std::string>& def) const {
   auto n = get(key);
   if (!n.IsDefined()) return def;
   if (n.IsScalar()) return {n.Scalar()};

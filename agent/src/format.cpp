@@ -25,9 +25,7 @@ bool append_number(std::string& out, double v, NonFinite policy) {
   switch (policy) {
     case NonFinite::omit: return false;
     case NonFinite::json_null: out += "null"; return true;
-    case NonFinite::prometheus:
-      out += std::isnan(v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf");
-      return true;
+    case NonFinite::prometheus: out += std::isnan(v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf"); return true;
   }
   return false;
 }

@@ -9,8 +9,7 @@
 namespace routerpulse {
 
 int64_t now_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -88,15 +87,20 @@ size_t utf8_len(std::string_view s, size_t i, size_t& bad) {
   if (b < 0x80) return 1;
   size_t n;
   unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the first continuation byte
-  if (b >= 0xC2 && b <= 0xDF) n = 2;
+  if (b >= 0xC2 && b <= 0xDF)
+    n = 2;
   else if (b >= 0xE0 && b <= 0xEF) {
     n = 3;
-    if (b == 0xE0) lo = 0xA0;       // no overlong 3-byte forms
-    else if (b == 0xED) hi = 0x9F;  // no surrogates
+    if (b == 0xE0)
+      lo = 0xA0;  // no overlong 3-byte forms
+    else if (b == 0xED)
+      hi = 0x9F;  // no surrogates
   } else if (b >= 0xF0 && b <= 0xF4) {
     n = 4;
-    if (b == 0xF0) lo = 0x90;       // no overlong 4-byte forms
-    else if (b == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+    if (b == 0xF0)
+      lo = 0x90;  // no overlong 4-byte forms
+    else if (b == 0xF4)
+      hi = 0x8F;  // nothing above U+10FFFF
   } else {
     return 0;  // continuation byte, C0/C1 or F5..FF as a lead byte
   }
@@ -186,8 +190,10 @@ void append_lp_string(std::string& out, std::string_view s) {
       }
     }
     out.append(s.data() + run, i - run);
-    if (esc) out += esc;
-    else out += kReplacement;
+    if (esc)
+      out += esc;
+    else
+      out += kReplacement;
     i += bad;
     run = i;
   }
@@ -229,8 +235,14 @@ void append_line_protocol(std::string& out, const Metric& m) {
     append_lp_identifier(out, f.key, true);
     out.push_back('=');
     switch (f.value.index()) {
-      case 0: append_number(out, std::get<int64_t>(f.value)); out.push_back('i'); break;
-      case 1: append_number(out, std::get<uint64_t>(f.value)); out.push_back('u'); break;
+      case 0:
+        append_number(out, std::get<int64_t>(f.value));
+        out.push_back('i');
+        break;
+      case 1:
+        append_number(out, std::get<uint64_t>(f.value));
+        out.push_back('u');
+        break;
       case 2: append_number(out, std::get<double>(f.value), NonFinite::omit); break;  // finite: checked above
       case 3: out += std::get<bool>(f.value) ? "true" : "false"; break;
       case 4: append_lp_string(out, std::get<std::string>(f.value)); break;

@@ -44,8 +44,8 @@ const OptionSpec& Options::declared(const std::string& key, OptionType t) const 
   if (!s) throw std::logic_error(path_ + ": option \"" + key + "\" is read but not declared in the option table");
   bool compatible = s->type == t || (t == OptionType::string && s->type == OptionType::choice);
   if (!compatible)
-    throw std::logic_error(path_ + ": option \"" + key + "\" is declared as " + to_string(s->type) +
-                           " but read as " + to_string(t));
+    throw std::logic_error(path_ + ": option \"" + key + "\" is declared as " + to_string(s->type) + " but read as " +
+                           to_string(t));
   return *s;
 }
 
@@ -139,7 +139,8 @@ void check_option_value(const Options& o, const OptionSpec& s, const YAML::Node&
           pretty.push_back(c);
           if (c == ',') pretty.push_back(' ');
         }
-        throw fail("expected one of " + pretty + ", got " + (n.IsScalar() ? "\"" + n.Scalar() + "\"" : describe_node(n)));
+        throw fail("expected one of " + pretty + ", got " +
+                   (n.IsScalar() ? "\"" + n.Scalar() + "\"" : describe_node(n)));
       }
       break;
     }
@@ -164,8 +165,7 @@ void check_option_value(const Options& o, const OptionSpec& s, const YAML::Node&
     case OptionType::list:
       if (!n.IsSequence()) throw fail("expected a list, got " + describe_node(n));
       break;
-    case OptionType::any:
-      break;
+    case OptionType::any: break;
   }
 }
 

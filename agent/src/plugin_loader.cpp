@@ -55,14 +55,13 @@ const PluginLoader::Loaded& PluginLoader::get(PluginKind kind, const std::string
   if (!fs::exists(file)) {
     std::string have;
     for (const auto& n : available(kind)) have += (have.empty() ? "" : ", ") + n;
-    throw PluginLoadError("unknown " + std::string(to_string(kind)) + " plugin \"" + name + "\" (no " +
-                          file.string() + "; available: " + (have.empty() ? "none" : have) + ")");
+    throw PluginLoadError("unknown " + std::string(to_string(kind)) + " plugin \"" + name + "\" (no " + file.string() +
+                          "; available: " + (have.empty() ? "none" : have) + ")");
   }
   const auto& l = load_file(file.string());
   if (l.descriptor->kind != kind || name != l.descriptor->name)
-    throw PluginLoadError("plugin " + file.string() + " registers itself as " +
-                          to_string(l.descriptor->kind) + " \"" + l.descriptor->name + "\", expected " +
-                          to_string(kind) + " \"" + name + "\"");
+    throw PluginLoadError("plugin " + file.string() + " registers itself as " + to_string(l.descriptor->kind) + " \"" +
+                          l.descriptor->name + "\", expected " + to_string(kind) + " \"" + name + "\"");
   return l;
 }
 

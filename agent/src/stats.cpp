@@ -57,13 +57,13 @@ double Histogram::quantile(double q) const {
 }
 
 const std::vector<double>& latency_buckets() {
-  static const std::vector<double> b{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                     0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10, 30};
+  static const std::vector<double> b{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                     0.1,    0.25,    0.5,    1,     2.5,    5,     10,   30};
   return b;
 }
 
-SelfMetrics::Family& SelfMetrics::family(const std::string& subsystem, const std::string& name,
-                                         const std::string& help, Kind kind) {
+SelfMetrics::Family& SelfMetrics::family(const std::string& subsystem, const std::string& name, const std::string& help,
+                                         Kind kind) {
   auto key = subsystem + "_" + name;
   auto it = families_.find(key);
   if (it == families_.end()) {
@@ -101,8 +101,8 @@ Gauge& SelfMetrics::gauge(const std::string& subsystem, const std::string& name,
   return *f.series.back().gauge;
 }
 
-Histogram& SelfMetrics::histogram(const std::string& subsystem, const std::string& name,
-                                  const std::string& help, Labels labels, const std::vector<double>& bounds) {
+Histogram& SelfMetrics::histogram(const std::string& subsystem, const std::string& name, const std::string& help,
+                                  Labels labels, const std::vector<double>& bounds) {
   std::lock_guard lk(mu_);
   auto& f = family(subsystem, name, help, Kind::histogram);
   if (auto* s = find(f, labels)) return *s->histogram;
@@ -137,8 +137,7 @@ SelfMetricsScope SelfMetricsScope::subsystem(std::string sub) const { return {*r
 namespace {
 
 // `{k="v",...[,extra_key="extra_value"]}`; nothing when there are no labels.
-void append_labels(std::string& out, const Labels& labels, const char* extra_key = nullptr,
-                   double extra_value = 0) {
+void append_labels(std::string& out, const Labels& labels, const char* extra_key = nullptr, double extra_value = 0) {
   if (labels.empty() && !extra_key) return;
   out.push_back('{');
   bool first = true;
@@ -167,8 +166,10 @@ void SelfMetrics::write_prometheus(std::string& out) const {
   for (const auto& [key, f] : families_) {
     std::string full = "routerpulse_";
     exposition::append_metric_name(full, key, false);
-    exposition::append_family_header(
-        out, full, f.help, f.kind == Kind::counter ? "counter" : f.kind == Kind::gauge ? "gauge" : "histogram");
+    exposition::append_family_header(out, full, f.help,
+                                     f.kind == Kind::counter ? "counter"
+                                     : f.kind == Kind::gauge ? "gauge"
+                                                             : "histogram");
     for (const auto& s : f.series) {
       if (f.kind == Kind::counter) {
         out += full;

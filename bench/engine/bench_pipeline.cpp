@@ -51,10 +51,14 @@ int main(int argc, char** argv) {
   HealthRegistry health;
   auto out = std::make_shared<NullOutput>();
   auto* sink = out.get();
-  auto ctx = engine::make_context(
-      engine::ContextSpec{.kind = PluginKind::output, .id = "null", .plugin = "null", .pipeline = {}, .config_dir = {},
-                          .interval = {}, .log = spdlog::default_logger()},
-      engine::ContextServices{io, stats, health, system_clock(), nullptr, nullptr});
+  auto ctx = engine::make_context(engine::ContextSpec{.kind = PluginKind::output,
+                                                      .id = "null",
+                                                      .plugin = "null",
+                                                      .pipeline = {},
+                                                      .config_dir = {},
+                                                      .interval = {},
+                                                      .log = spdlog::default_logger()},
+                                  engine::ContextServices{io, stats, health, system_clock(), nullptr, nullptr});
   engine::OutputSettings s;
   s.batch_size = 1000;
   s.buffer_limit = 1000000;

@@ -123,8 +123,8 @@ Result run(const std::string& scenario, uint64_t total, size_t batch) {
                                       .log = spdlog::default_logger()},
                                      services);
     const Options opts =
-        engine::component_options(lua, YAML::Load("{script: " + script + ", tick_interval: 0}"),
-                                  "processors.lua/bench", std::make_shared<const std::string>("<bench>"));
+        engine::component_options(lua, YAML::Load("{script: " + script + ", tick_interval: 0}"), "processors.lua/bench",
+                                  std::make_shared<const std::string>("<bench>"));
     auto processor = std::dynamic_pointer_cast<Processor>(engine::create_component(lua, opts, pctx));
     pipeline->add_stage(std::move(processor), pctx);
     lua_time = &pctx->self_metrics.histogram("batch_duration_seconds", "Time spent running the script over one batch");

@@ -35,9 +35,7 @@ std::string user(int i) {
   return buf;
 }
 
-double seconds_since(WallClock::time_point t0) {
-  return std::chrono::duration<double>(WallClock::now() - t0).count();
-}
+double seconds_since(WallClock::time_point t0) { return std::chrono::duration<double>(WallClock::now() - t0).count(); }
 
 /// CPU time of this process (all threads), seconds: the machine may be shared,
 /// so rates are reported per wall second and per CPU second.
@@ -76,14 +74,16 @@ void bench_warm(PgServer& pg, int customers, int batch, int rounds) {
   }
   std::vector<MetricBatch> batches(static_cast<size_t>(rounds));
   for (int r = 0; r < rounds; ++r)
-    for (int i = 0; i < batch; ++i) batches[static_cast<size_t>(r)].push_back(traffic(user(1 + (r * batch + i) % customers)));
+    for (int i = 0; i < batch; ++i)
+      batches[static_cast<size_t>(r)].push_back(traffic(user(1 + (r * batch + i) % customers)));
   size_t enriched = 0;
   const size_t total = static_cast<size_t>(rounds) * static_cast<size_t>(batch);
   Timing t = run_all(*e, std::move(batches), &enriched);
-  std::printf("warm cache : %zu metrics in %.3f s = %.0f metrics/s wall, %.0f metrics/CPU-s "
-              "(enriched %zu, queries %llu)\n",
-              total, t.wall, static_cast<double>(total) / t.wall, static_cast<double>(total) / t.cpu, enriched,
-              static_cast<unsigned long long>(e->counter("queries_total")));
+  std::printf(
+      "warm cache : %zu metrics in %.3f s = %.0f metrics/s wall, %.0f metrics/CPU-s "
+      "(enriched %zu, queries %llu)\n",
+      total, t.wall, static_cast<double>(total) / t.wall, static_cast<double>(total) / t.cpu, enriched,
+      static_cast<unsigned long long>(e->counter("queries_total")));
 }
 
 void bench_misses(PgServer& pg, int customers, int batch, int max_in_flight) {
@@ -104,11 +104,12 @@ void bench_misses(PgServer& pg, int customers, int batch, int max_in_flight) {
   }
   size_t enriched = 0;
   Timing t = run_all(*e, std::move(batches), &enriched);
-  std::printf("100%% misses: %d metrics (%d distinct keys) in %.3f s = %.0f metrics/s wall, max_in_flight %d "
-              "(agent CPU %.3f s; enriched %zu, queries %llu, timeouts %llu)\n",
-              customers, customers, t.wall, customers / t.wall, max_in_flight, t.cpu, enriched,
-              static_cast<unsigned long long>(e->counter("queries_total")),
-              static_cast<unsigned long long>(e->counter("lookup_timeouts_total")));
+  std::printf(
+      "100%% misses: %d metrics (%d distinct keys) in %.3f s = %.0f metrics/s wall, max_in_flight %d "
+      "(agent CPU %.3f s; enriched %zu, queries %llu, timeouts %llu)\n",
+      customers, customers, t.wall, customers / t.wall, max_in_flight, t.cpu, enriched,
+      static_cast<unsigned long long>(e->counter("queries_total")),
+      static_cast<unsigned long long>(e->counter("lookup_timeouts_total")));
 }
 
 }  // namespace

@@ -65,8 +65,11 @@ MetricBatch make_batch(size_t sessions, uint64_t round) {
       m.reserve(4, 2);
       m.set_tag("router", router).set_tag("interface", "<pppoe-" + user + ">").set_tag("pppoe_user", user);
       m.set_tag("customer_id", std::to_string(100000 + i));
-      if (type == MetricType::gauge) m.set_field("download_bits_per_second", uint64_t{1000 * i + round}).set_field("upload_bits_per_second", 12.5 * i);
-      else m.set_field("rx_bytes", uint64_t{123456789 * round + i}).set_field("tx_bytes", uint64_t{98765 * round});
+      if (type == MetricType::gauge)
+        m.set_field("download_bits_per_second", uint64_t{1000 * i + round})
+            .set_field("upload_bits_per_second", 12.5 * i);
+      else
+        m.set_field("rx_bytes", uint64_t{123456789 * round + i}).set_field("tx_bytes", uint64_t{98765 * round});
       b.push_back(std::move(m));
     }
   }
@@ -99,8 +102,12 @@ int main(int argc, char** argv) {
 
     PluginLoader loader(plugin_dir);
     const PluginDescriptor& plugin = *loader.get(PluginKind::output, "prometheus").descriptor;
-    auto ctx = engine::make_context({.kind = PluginKind::output, .id = "prometheus", .plugin = "prometheus",
-                                     .pipeline = {}, .config_dir = ".", .interval = std::chrono::seconds(10),
+    auto ctx = engine::make_context({.kind = PluginKind::output,
+                                     .id = "prometheus",
+                                     .plugin = "prometheus",
+                                     .pipeline = {},
+                                     .config_dir = ".",
+                                     .interval = std::chrono::seconds(10),
                                      .log = log},
                                     {io, stats, health, system_clock(), &server});
     const Options opts = engine::component_options(plugin, YAML::Load("{expire_after: 0}"), "outputs.prometheus",

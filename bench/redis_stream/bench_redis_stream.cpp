@@ -4,7 +4,8 @@
 // over one connection. Prints a Markdown table; records nothing by itself.
 //
 // Build: cmake --build <build> --target bench_redis_stream
-// Run:   bench/redis_stream/run.sh <build> or <build>/bench_redis_stream            (env: RP_BENCH_ENTRIES, RP_BENCH_BATCH, RP_BENCH_RUNS)
+// Run:   bench/redis_stream/run.sh <build> or <build>/bench_redis_stream            (env: RP_BENCH_ENTRIES,
+// RP_BENCH_BATCH, RP_BENCH_RUNS)
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -28,7 +29,9 @@ long env_long(const char* name, long def) {
 
 Metric sample(long i) {
   Metric m("pppoe_traffic", now_ns());
-  m.set_tag("router", "pop1-core").set_tag("pppoe_user", "cust" + std::to_string(i % 5000)).set_tag("interface", "<pppoe-cust>");
+  m.set_tag("router", "pop1-core")
+      .set_tag("pppoe_user", "cust" + std::to_string(i % 5000))
+      .set_tag("interface", "<pppoe-cust>");
   m.set_field("download_bits_per_second", int64_t{12345678}).set_field("upload_bits_per_second", int64_t{2345678});
   m.set_field("rx_bytes", uint64_t{987654321012}).set_field("tx_bytes", uint64_t{123456789012});
   return m;
@@ -118,13 +121,16 @@ TEST_CASE("redis_stream XADD throughput vs redis-benchmark", "[bench]") {
   // is steadier than a ratio of medians on a shared machine.
   double a = median(ours), b = median(theirs), ratio = median(ratios);
   double t = median(tiny);
-  std::printf("\n| entries | batch_size / -P | payload bytes | redis_stream write() entries/s | redis-benchmark same XADD/s "
-              "(-c 1) | ratio (median per run) | redis-benchmark `xadd s * data x`/s | ratio to that |\n");
+  std::printf(
+      "\n| entries | batch_size / -P | payload bytes | redis_stream write() entries/s | redis-benchmark same XADD/s "
+      "(-c 1) | ratio (median per run) | redis-benchmark `xadd s * data x`/s | ratio to that |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   std::printf("| %ld | %ld | %zu | %.0f | %.0f | %.2f | %.0f | %.2f |\n", entries, batch_size, payload.size(), a, b,
               ratio, t, t > 0 ? a / t : 0.0);
-  std::printf("runs=%ld (medians; ratio = median of per-run ratios); redis-benchmark command: redis-benchmark -p <port> -c 1 -n %ld -P %ld --csv XADD bench:rb "
-              "MAXLEN '~' 100000 '*' data '<%zu-byte JSON>'\n",
-              runs, entries, batch_size, payload.size());
+  std::printf(
+      "runs=%ld (medians; ratio = median of per-run ratios); redis-benchmark command: redis-benchmark -p <port> -c 1 "
+      "-n %ld -P %ld --csv XADD bench:rb "
+      "MAXLEN '~' 100000 '*' data '<%zu-byte JSON>'\n",
+      runs, entries, batch_size, payload.size());
   CHECK(out.counter("entries_written_total") == static_cast<uint64_t>(entries * runs));  // routerpulse_redis_stream_*
 }

@@ -55,10 +55,14 @@ int main(int argc, char** argv) {
   double stream_s = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--base-port") base = std::atoi(argv[i + 1]);
-    else if (a == "--routers") routers = std::atoi(argv[i + 1]);
-    else if (a == "--stream") stream_s = std::atof(argv[i + 1]);
-    else if (a == "--threads") threads = std::atoi(argv[i + 1]);
+    if (a == "--base-port")
+      base = std::atoi(argv[i + 1]);
+    else if (a == "--routers")
+      routers = std::atoi(argv[i + 1]);
+    else if (a == "--stream")
+      stream_s = std::atof(argv[i + 1]);
+    else if (a == "--threads")
+      threads = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
@@ -139,11 +143,12 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::duration<double>(stream_s));
       measuring = false;
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::printf("streaming: %d routers x %llu interfaces: %.0f rows/s received (expected %.0f/s at 1 s cadence), "
-                  "sim->client latency p50 %.1f ms p99 %.1f ms, RSS %ld KiB\n",
-                  routers, static_cast<unsigned long long>(expected_per_round.load() / routers),
-                  static_cast<double>(rows.load()) / secs, static_cast<double>(expected_per_round.load()),
-                  lat.quantile(0.5) * 1e3, lat.quantile(0.99) * 1e3, rss_kib());
+      std::printf(
+          "streaming: %d routers x %llu interfaces: %.0f rows/s received (expected %.0f/s at 1 s cadence), "
+          "sim->client latency p50 %.1f ms p99 %.1f ms, RSS %ld KiB\n",
+          routers, static_cast<unsigned long long>(expected_per_round.load() / routers),
+          static_cast<double>(rows.load()) / secs, static_cast<double>(expected_per_round.load()),
+          lat.quantile(0.5) * 1e3, lat.quantile(0.99) * 1e3, rss_kib());
       for (auto& s : streams) s->cancel();
     }
     std::promise<void> stopped;

@@ -54,8 +54,8 @@ int main(int argc, char** argv) {
   const double secs = static_cast<double>(std::min(wall_ns(), until) - from) / 1e9;
   std::vector<int64_t>& v = lat;
   std::printf("samples=%zu rate_per_s=%.0f p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f max_ms=%.1f lines_total=%llu\n",
-              v.size(), secs > 0 ? static_cast<double>(v.size()) / secs : 0.0, pct(v, 0.5), pct(v, 0.9),
-              pct(v, 0.99), v.empty() ? 0.0 : static_cast<double>(*std::max_element(v.begin(), v.end())) / 1e6,
+              v.size(), secs > 0 ? static_cast<double>(v.size()) / secs : 0.0, pct(v, 0.5), pct(v, 0.9), pct(v, 0.99),
+              v.empty() ? 0.0 : static_cast<double>(*std::max_element(v.begin(), v.end())) / 1e6,
               static_cast<unsigned long long>(lines));
   // Keep draining so the agent's output never blocks on a full pipe while it is stopped.
   while (std::getline(std::cin, line)) {

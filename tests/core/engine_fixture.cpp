@@ -40,10 +40,14 @@ int ScriptedOutput::attempts_seen() {
 
 std::shared_ptr<PluginContext> engine_context(Harness& h, Clock& clock, PluginKind kind, const std::string& id,
                                               const std::string& pipeline) {
-  return engine::make_context(
-      engine::ContextSpec{.kind = kind, .id = id, .plugin = id, .pipeline = pipeline, .config_dir = "",
-                          .interval = std::chrono::seconds(10), .log = {}},
-      engine::ContextServices{h.io, h.stats, h.health, clock, nullptr, nullptr});
+  return engine::make_context(engine::ContextSpec{.kind = kind,
+                                                  .id = id,
+                                                  .plugin = id,
+                                                  .pipeline = pipeline,
+                                                  .config_dir = "",
+                                                  .interval = std::chrono::seconds(10),
+                                                  .log = {}},
+                              engine::ContextServices{h.io, h.stats, h.health, clock, nullptr, nullptr});
 }
 
 MetricBatch numbered(int from, int to, const std::string& name) {
@@ -61,6 +65,5 @@ std::vector<int64_t> sequence(int from, int to) {
   for (int i = from; i < to; ++i) v.push_back(i + 1);
   return v;
 }
-
 
 }  // namespace routerpulse::test

@@ -20,8 +20,8 @@ class ScriptedOutput final : public Output {
   std::mutex mu;
   std::vector<int64_t> delivered;  // metric times, in delivery order
   int fail_next = 0;
-  int ignore_next = 0;      // never answer these writes
-  bool hold = false;        // park done() until the test runs parked[i]()
+  int ignore_next = 0;  // never answer these writes
+  bool hold = false;    // park done() until the test runs parked[i]()
   bool answer_twice = false;
   std::vector<std::function<void()>> parked;
   int attempts = 0;
@@ -38,6 +38,5 @@ std::shared_ptr<PluginContext> engine_context(Harness& h, Clock& clock, PluginKi
 /// `n` metrics named `name`; metric i has time from+i+1 (time doubles as a sequence number).
 MetricBatch numbered(int from, int to, const std::string& name = "m");
 std::vector<int64_t> sequence(int from, int to);
-
 
 }  // namespace routerpulse::test

@@ -101,9 +101,10 @@ TEST_CASE("plugins lists kind, name and description", "[cli]") {
 TEST_CASE("test: gathers once and prints line protocol on stdout", "[cli]") {
   test::TempDir dir;
   auto path = dir.file("agent.yaml");
-  write_file(path, config(test::plugin_dir(),
-                          "inputs: {internal: {}}\noutputs: {file: {files: [" + dir.file("never.out") + "]}}\n"
-                          "pipelines:\n  main: {inputs: [internal], outputs: [file]}\n"));
+  write_file(path,
+             config(test::plugin_dir(), "inputs: {internal: {}}\noutputs: {file: {files: [" + dir.file("never.out") +
+                                            "]}}\n"
+                                            "pipelines:\n  main: {inputs: [internal], outputs: [file]}\n"));
   std::string out;
   CHECK(test::run_command(bin() + " test -c " + path + " 2>/dev/null", &out) == 0);
   CHECK_THAT(out, Catch::Contains("internal_input,input=internal "));
@@ -116,15 +117,18 @@ TEST_CASE("run: internal → file every interval, SIGTERM exits 0 and flushes", 
   auto out = dir.file("metrics.out");
   // flush_interval 1h and a huge batch: only the SIGTERM drain can write.
   int port = test::free_port();
-  write_file(path, "agent:\n  plugin_dir: " + test::plugin_dir() + "\n  shutdown_timeout: 5s\n  http: {listen: 127.0.0.1:" +
-                       std::to_string(port) + "}\n"
+  write_file(path, "agent:\n  plugin_dir: " + test::plugin_dir() +
+                       "\n  shutdown_timeout: 5s\n  http: {listen: 127.0.0.1:" + std::to_string(port) +
+                       "}\n"
                        "inputs: {internal: {interval: 100ms}}\n"
-                       "outputs: {file: {files: [" + out + "], batch_size: 100000, flush_interval: 1h}}\n"
+                       "outputs: {file: {files: [" +
+                       out +
+                       "], batch_size: 100000, flush_interval: 1h}}\n"
                        "pipelines:\n  main: {inputs: [internal], outputs: [file]}\n");
   test::Process p({bin(), "run", "-c", path}, dir.file("agent.log"));
   // Wait for three completed gathers (the agent's own counter), not for time.
-  REQUIRE(test::wait_until([&] { return scrape(port, "routerpulse_input_gathers_total{input=\"internal\"}") >= 3; },
-                           20s));
+  REQUIRE(
+      test::wait_until([&] { return scrape(port, "routerpulse_input_gathers_total{input=\"internal\"}") >= 3; }, 20s));
   CHECK(read_file(out).empty());
   p.signal(SIGTERM);
   auto rc = p.wait(10s);
@@ -141,20 +145,22 @@ TEST_CASE("run: SIGHUP reload keeps metrics buffered while the output was failin
   auto body = [&](const std::string& file) {
     return config(test::plugin_dir(),
                   "inputs: {internal: {interval: 100ms, subsystems: [input]}}\n"
-                  "outputs: {file: {files: [" + file + "], batch_size: 5, flush_interval: 50ms, "
-                  "retry_initial: 20ms, retry_max: 50ms}}\n"
-                  "pipelines:\n  main: {inputs: [internal], outputs: [file]}\n");
+                  "outputs: {file: {files: [" +
+                      file +
+                      "], batch_size: 5, flush_interval: 50ms, "
+                      "retry_initial: 20ms, retry_max: 50ms}}\n"
+                      "pipelines:\n  main: {inputs: [internal], outputs: [file]}\n");
   };
   write_file(path, body("/dev/full"));  // every write fails with ENOSPC
   test::Process p({bin(), "run", "-c", path}, dir.file("agent.log"));
   // Once a write has failed, its metrics wait in the buffer: they must come out after the reload.
   REQUIRE(test::wait_until([&] { return read_file(dir.file("agent.log")).find("failed") != std::string::npos; }, 10s));
-  auto reload_at = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+  auto reload_at =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   write_file(path, body(good));
   p.signal(SIGHUP);
-  REQUIRE(test::wait_until([&] { return read_file(dir.file("agent.log")).find("reload complete") != std::string::npos; },
-                           10s));
+  REQUIRE(test::wait_until(
+      [&] { return read_file(dir.file("agent.log")).find("reload complete") != std::string::npos; }, 10s));
   REQUIRE(test::wait_until([&] { return count_lines(read_file(good), "internal_input") >= 10; }, 10s));
   // The first lines written after the reload were gathered before it: they
   // waited in the buffer through the failing writes and the reload.
@@ -174,8 +180,10 @@ TEST_CASE("run: an invalid config on SIGHUP keeps the running one", "[cli]") {
   auto out = dir.file("metrics.out");
   write_file(path, config(test::plugin_dir(),
                           "inputs: {internal: {interval: 100ms}}\n"
-                          "outputs: {file: {files: [" + out + "], flush_interval: 50ms}}\n"
-                          "pipelines:\n  main: {inputs: [internal], outputs: [file]}\n"));
+                          "outputs: {file: {files: [" +
+                              out +
+                              "], flush_interval: 50ms}}\n"
+                              "pipelines:\n  main: {inputs: [internal], outputs: [file]}\n"));
   test::Process p({bin(), "run", "-c", path}, dir.file("agent.log"));
   REQUIRE(test::wait_until([&] { return !read_file(out).empty(); }, 10s));
   write_file(path, "inputs: {internal: {interval: never}}\n");
@@ -190,10 +198,11 @@ TEST_CASE("run: an invalid config on SIGHUP keeps the running one", "[cli]") {
 
 TEST_CASE("the reference config etc/agent.yaml is valid", "[cli]") {
   std::string out;
-  int rc = test::run_command("ROUTERPULSE_API_KEY=k POP1_CORE_PASSWORD=p POP1_BNG2_PASSWORD=p "
-                             "PG_DSN='host=127.0.0.1 port=1 dbname=x connect_timeout=1' " +
-                                 bin() + " check -c " + test::source_dir() + "/etc/agent.yaml 2>&1",
-                             &out);
+  int rc = test::run_command(
+      "ROUTERPULSE_API_KEY=k POP1_CORE_PASSWORD=p POP1_BNG2_PASSWORD=p "
+      "PG_DSN='host=127.0.0.1 port=1 dbname=x connect_timeout=1' " +
+          bin() + " check -c " + test::source_dir() + "/etc/agent.yaml 2>&1",
+      &out);
   INFO(out);
   CHECK(rc == 0);
   CHECK_THAT(out, Catch::Contains("OK ("));
@@ -205,11 +214,12 @@ TEST_CASE("check validates without constructing: no file, thread, socket or conn
   auto trace = dir.file("strace.log");
   auto out_file = dir.file("would-be-created.out");
   auto path = dir.file("agent.yaml");
-  write_file(path, config(test::plugin_dir(),
-                          "inputs: {internal: {}}\noutputs: {file: {files: [" + out_file + "]}}\n"
-                          "pipelines:\n  main: {inputs: [internal], outputs: [file]}\n"));
-  std::string env = "ROUTERPULSE_API_KEY=k POP1_CORE_PASSWORD=p POP1_BNG2_PASSWORD=p "
-                    "PG_DSN='host=127.0.0.1 port=1 dbname=x connect_timeout=1' ";
+  write_file(path, config(test::plugin_dir(), "inputs: {internal: {}}\noutputs: {file: {files: [" + out_file +
+                                                  "]}}\n"
+                                                  "pipelines:\n  main: {inputs: [internal], outputs: [file]}\n"));
+  std::string env =
+      "ROUTERPULSE_API_KEY=k POP1_CORE_PASSWORD=p POP1_BNG2_PASSWORD=p "
+      "PG_DSN='host=127.0.0.1 port=1 dbname=x connect_timeout=1' ";
   for (const std::string& cfg : {path, test::source_dir() + "/etc/agent.yaml"}) {
     std::string out;
     int rc = test::run_command(env + "strace -f -qq -o " + trace +

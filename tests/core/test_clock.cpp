@@ -25,14 +25,29 @@ TEST_CASE("manual clock: time moves only when told, timers fire in deadline orde
   auto t3 = clock.make_timer(strand);
   std::atomic<bool> on_strand{true};
   boost::asio::post(strand, [&] {
-    t1->arm(3s, [&] { std::lock_guard lk(mu); order.push_back(3); on_strand = on_strand && strand.running_in_this_thread(); });
-    t2->arm(1s, [&] { std::lock_guard lk(mu); order.push_back(1); });
-    t3->arm(2s, [&] { std::lock_guard lk(mu); order.push_back(2); });
+    t1->arm(3s, [&] {
+      std::lock_guard lk(mu);
+      order.push_back(3);
+      on_strand = on_strand && strand.running_in_this_thread();
+    });
+    t2->arm(1s, [&] {
+      std::lock_guard lk(mu);
+      order.push_back(1);
+    });
+    t3->arm(2s, [&] {
+      std::lock_guard lk(mu);
+      order.push_back(2);
+    });
   });
   REQUIRE(test::wait_until([&] { return clock.pending() == 3; }, 10s));
   CHECK(clock.advance(500ms) == 0);
   CHECK(clock.advance(2500ms) == 3);
-  REQUIRE(test::wait_until([&] { std::lock_guard lk(mu); return order.size() == 3; }, 10s));
+  REQUIRE(test::wait_until(
+      [&] {
+        std::lock_guard lk(mu);
+        return order.size() == 3;
+      },
+      10s));
   CHECK(order == std::vector<int>{1, 2, 3});
   CHECK(on_strand);
   CHECK(clock.now_ns() - wall0 == 3'000'000'000);

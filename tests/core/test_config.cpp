@@ -32,8 +32,8 @@ struct Parsed {
 Parsed parse(const std::string& text) {
   Parsed p;
   auto root = load_config_text(text, "agent.yaml", "/tmp");
-  p.ok = engine::parse_agent_config(root, std::make_shared<const std::string>("agent.yaml"), "/tmp", p.cfg,
-                                    p.errors, p.warnings);
+  p.ok = engine::parse_agent_config(root, std::make_shared<const std::string>("agent.yaml"), "/tmp", p.cfg, p.errors,
+                                    p.warnings);
   return p;
 }
 
@@ -74,9 +74,8 @@ TEST_CASE("env and file substitution", "[config]") {
 
 TEST_CASE("a missing env var names file, line, column and option", "[config]") {
   unsetenv("RP_TEST_MISSING");
-  auto e = expect_error([] {
-    load_config_text("routers:\n  core:\n    password: ${env:RP_TEST_MISSING}\n", "agent.yaml", "/tmp");
-  });
+  auto e = expect_error(
+      [] { load_config_text("routers:\n  core:\n    password: ${env:RP_TEST_MISSING}\n", "agent.yaml", "/tmp"); });
   CHECK(e.file() == "agent.yaml");
   CHECK(e.line() == 3);
   CHECK(e.column() == 15);
@@ -111,7 +110,9 @@ TEST_CASE("Options: typed accessors and their errors", "[config]") {
   CHECK_THAT(expect_error([&] { o.get_bool("ok", true); }).what(), Catch::Contains("expected true or false"));
   CHECK_THAT(expect_error([&] { o.get_string_list("list", {}); }).what(), Catch::Contains("a list of strings"));
   CHECK_THAT(expect_error([&] { o.get_int("n", 1, 10, 20); }).what(), Catch::Contains("between 10 and 20"));
-  CHECK_THAT(expect_error([&] { o.get_enum("mode", "slow", {"slow", "medium"}); }).what(),
+  CHECK_THAT(expect_error([&] {
+               o.get_enum("mode", "slow", {"slow", "medium"});
+             }).what(),
              Catch::Contains("expected one of slow, medium"));
   CHECK_THAT(expect_error([&] { o.require_string("missing"); }).what(), Catch::Contains("required option"));
   CHECK(o.get_duration("d", 1s) == 250ms);

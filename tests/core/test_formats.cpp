@@ -30,13 +30,62 @@ using Rng = std::mt19937_64;
 const std::vector<std::string>& pieces() {
   static const std::vector<std::string> p = [] {
     std::vector<std::string> v = {
-        ",", " ", "=", "\"", "\\", "#", "'", "{", "}", ":", "_", "-", ".", "0", "a", "Z",
-        "\\\\", "\\n", "\\t", "\\r", "\\f", "\\,", "\\ ", "\\=", "\\\"", "\\#", "\\u0000", "\\x",
-        "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xE2\x80\xA8", "\xEF\xBF\xBD", "\xF4\x8F\xBF\xBF",
-        "\xC2\x80", "\xEF\xBB\xBF", "\xE2\x80\x8D", "\xC2\x85",
-        "\x80", "\xBF", "\xFF", "\xFE", "\xC0\x80", "\xC1\xBF", "\xE0\x80\x80", "\xED\xA0\x80",
-        "\xE2\x82", "\xF4\x90\x80\x80", "\xF0\x9F\x98", "\xC3", "\xF5\x80\x80\x80", "\xF8\x88\x80\x80\x80",
-        "pppoe", "<pppoe-user0001>", "ether1", "10.0.0.1",
+        ",",
+        " ",
+        "=",
+        "\"",
+        "\\",
+        "#",
+        "'",
+        "{",
+        "}",
+        ":",
+        "_",
+        "-",
+        ".",
+        "0",
+        "a",
+        "Z",
+        "\\\\",
+        "\\n",
+        "\\t",
+        "\\r",
+        "\\f",
+        "\\,",
+        "\\ ",
+        "\\=",
+        "\\\"",
+        "\\#",
+        "\\u0000",
+        "\\x",
+        "\xC3\xA9",
+        "\xE2\x82\xAC",
+        "\xF0\x9F\x98\x80",
+        "\xE2\x80\xA8",
+        "\xEF\xBF\xBD",
+        "\xF4\x8F\xBF\xBF",
+        "\xC2\x80",
+        "\xEF\xBB\xBF",
+        "\xE2\x80\x8D",
+        "\xC2\x85",
+        "\x80",
+        "\xBF",
+        "\xFF",
+        "\xFE",
+        "\xC0\x80",
+        "\xC1\xBF",
+        "\xE0\x80\x80",
+        "\xED\xA0\x80",
+        "\xE2\x82",
+        "\xF4\x90\x80\x80",
+        "\xF0\x9F\x98",
+        "\xC3",
+        "\xF5\x80\x80\x80",
+        "\xF8\x88\x80\x80\x80",
+        "pppoe",
+        "<pppoe-user0001>",
+        "ether1",
+        "10.0.0.1",
     };
     for (int c = 0; c < 0x20; ++c) v.emplace_back(1, static_cast<char>(c));
     v.emplace_back("\x7F");
@@ -54,8 +103,10 @@ std::string random_text(Rng& rng) {
   if (chance(rng, 4)) s += '#';
   size_t n = 1 + pick(rng, 8);
   for (size_t i = 0; i < n; ++i) {
-    if (chance(rng, 50)) s += pieces()[pick(rng, pieces().size())];
-    else s += static_cast<char>('a' + pick(rng, 26));
+    if (chance(rng, 50))
+      s += pieces()[pick(rng, pieces().size())];
+    else
+      s += static_cast<char>('a' + pick(rng, 26));
   }
   if (chance(rng, 6)) s += '\\';
   return s;
@@ -66,11 +117,22 @@ double random_double(Rng& rng) {
                                 -std::numeric_limits<double>::quiet_NaN(),
                                 std::numeric_limits<double>::infinity(),
                                 -std::numeric_limits<double>::infinity(),
-                                0.0, -0.0, 1.0, -1.0, 0.1, 1.5, 1e21, 1e-7, 123456789.125, 9007199254740993.0,
+                                0.0,
+                                -0.0,
+                                1.0,
+                                -1.0,
+                                0.1,
+                                1.5,
+                                1e21,
+                                1e-7,
+                                123456789.125,
+                                9007199254740993.0,
                                 std::numeric_limits<double>::denorm_min(),
                                 -std::numeric_limits<double>::denorm_min(),
-                                std::numeric_limits<double>::min(), std::numeric_limits<double>::max(),
-                                std::numeric_limits<double>::lowest(), std::numeric_limits<double>::epsilon()};
+                                std::numeric_limits<double>::min(),
+                                std::numeric_limits<double>::max(),
+                                std::numeric_limits<double>::lowest(),
+                                std::numeric_limits<double>::epsilon()};
   switch (pick(rng, 3)) {
     case 0: return edge[pick(rng, std::size(edge))];
     case 1: return std::bit_cast<double>(rng());  // any bit pattern, NaNs included
@@ -81,8 +143,8 @@ double random_double(Rng& rng) {
 FieldValue random_value(Rng& rng, bool allow_uint) {
   switch (pick(rng, 5)) {
     case 0: {
-      static const int64_t edge[] = {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(),
-                                     0, -1, 1};
+      static const int64_t edge[] = {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), 0, -1,
+                                     1};
       return chance(rng, 40) ? edge[pick(rng, std::size(edge))] : static_cast<int64_t>(rng());
     }
     case 1: {
@@ -109,10 +171,14 @@ struct GenOptions {
 
 Metric random_metric(Rng& rng, size_t index, const GenOptions& o) {
   int64_t t;
-  if (chance(rng, 10)) t = 0;
-  else if (chance(rng, 5)) t = chance(rng, 50) ? kTimeMax : -kTimeMax;
-  else if (o.narrow_time) t = 1700000000000000000 + static_cast<int64_t>(pick(rng, 86400)) * 1000000000;
-  else t = std::uniform_int_distribution<int64_t>(-kTimeMax, kTimeMax)(rng);
+  if (chance(rng, 10))
+    t = 0;
+  else if (chance(rng, 5))
+    t = chance(rng, 50) ? kTimeMax : -kTimeMax;
+  else if (o.narrow_time)
+    t = 1700000000000000000 + static_cast<int64_t>(pick(rng, 86400)) * 1000000000;
+  else
+    t = std::uniform_int_distribution<int64_t>(-kTimeMax, kTimeMax)(rng);
   std::string name = random_text(rng);
   if (o.influxdb1_names)
     for (size_t i = 0; i + 1 < name.size(); ++i)
@@ -169,13 +235,21 @@ nlohmann::json describe(const Metric& m) {
     nlohmann::json v;
     std::string kind;
     switch (f.value.index()) {
-      case 0: kind = "i"; v = std::to_string(std::get<int64_t>(f.value)); break;
-      case 1: kind = "u"; v = std::to_string(std::get<uint64_t>(f.value)); break;
+      case 0:
+        kind = "i";
+        v = std::to_string(std::get<int64_t>(f.value));
+        break;
+      case 1:
+        kind = "u";
+        v = std::to_string(std::get<uint64_t>(f.value));
+        break;
       case 2: {
         kind = "f";
         double d = std::get<double>(f.value);
-        if (std::isnan(d)) v = "nan";
-        else if (std::isinf(d)) v = d > 0 ? "inf" : "-inf";
+        if (std::isnan(d))
+          v = "nan";
+        else if (std::isinf(d))
+          v = d > 0 ? "inf" : "-inf";
         else {
           char buf[64];
           std::snprintf(buf, sizeof buf, "%a", d);
@@ -183,8 +257,14 @@ nlohmann::json describe(const Metric& m) {
         }
         break;
       }
-      case 3: kind = "b"; v = std::get<bool>(f.value); break;
-      default: kind = "s"; v = hex(std::get<std::string>(f.value)); break;
+      case 3:
+        kind = "b";
+        v = std::get<bool>(f.value);
+        break;
+      default:
+        kind = "s";
+        v = hex(std::get<std::string>(f.value));
+        break;
     }
     fields.push_back({hex(f.key), kind, v});
   }
@@ -244,7 +324,8 @@ TEST_CASE("a real InfluxDB accepts every line routerpulse writes (optional)", "[
   // Debian's influxdb package (1.x) when installed; ROUTERPULSE_REQUIRE_INFLUXDB=1 makes its absence a failure.
   const char* influxd = "/usr/bin/influxd";
   if (::access(influxd, X_OK) != 0) {
-    if (std::getenv("ROUTERPULSE_REQUIRE_INFLUXDB")) FAIL("ROUTERPULSE_REQUIRE_INFLUXDB is set but " << influxd << " is missing");
+    if (std::getenv("ROUTERPULSE_REQUIRE_INFLUXDB"))
+      FAIL("ROUTERPULSE_REQUIRE_INFLUXDB is set but " << influxd << " is missing");
     WARN("skipped: " << influxd << " not installed (apt-get install influxdb)");
     return;
   }
@@ -256,10 +337,10 @@ TEST_CASE("a real InfluxDB accepts every line routerpulse writes (optional)", "[
   test::TempDir dir;
   test::write_file(dir.file("influx.lp"), lp);
   std::string out;
-  int rc = test::run_command(std::string(kPython) + " " + quote(test::source_dir() + "/tests/core/check_influxdb.py") +
-                                 " " + influxd + " " + quote(dir.file("influx.lp")) + " " +
-                                 quote(dir.file("influxdb")) + " 2>&1",
-                             &out);
+  int rc =
+      test::run_command(std::string(kPython) + " " + quote(test::source_dir() + "/tests/core/check_influxdb.py") + " " +
+                            influxd + " " + quote(dir.file("influx.lp")) + " " + quote(dir.file("influxdb")) + " 2>&1",
+                        &out);
   INFO(out);
   CHECK(rc == 0);
 }

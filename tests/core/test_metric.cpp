@@ -58,8 +58,7 @@ TEST_CASE("line protocol escapes control characters and backslashes", "[metric][
   m.set_field("f, =\\g", int64_t{1});
   // Identifiers: tab/LF/CR/FF as \t \n \r \f, every backslash doubled; `=` is
   // not escaped in the measurement.
-  CHECK(to_line_protocol(m) ==
-        "cpu\\tload\\\\x=y,k\\n=v\\r\\f\\,\\=,path=C:\\\\temp\\\\x f\\,\\ \\=\\\\g=1i 5\n");
+  CHECK(to_line_protocol(m) == "cpu\\tload\\\\x=y,k\\n=v\\r\\f\\,\\=,path=C:\\\\temp\\\\x f\\,\\ \\=\\\\g=1i 5\n");
   Metric s("s", 6);
   s.set_field("v", std::string("a\nb\rc\td\fe\"f\\g"));
   // String values: LF/CR escaped, `"` and `\` escaped, tab and form feed kept.
@@ -103,11 +102,11 @@ TEST_CASE("line protocol numbers cover the whole range of each type", "[metric][
 
 TEST_CASE("invalid UTF-8 becomes one U+FFFD per maximal ill-formed subsequence", "[metric][format]") {
   const std::string r = "\xEF\xBF\xBD";
-  Metric m("a\xE2\x82z", 1);  // truncated 3-byte sequence: one replacement
+  Metric m("a\xE2\x82z", 1);       // truncated 3-byte sequence: one replacement
   m.set_tag("t", "\xED\xA0\x80");  // encoded surrogate: three
   m.set_field("s", std::string("\xF0\x9F\x98\x80 \xC0\xAF \xF4\x90\x80\x80 \xFF"));
-  CHECK(to_line_protocol(m) == "a" + r + "z,t=" + r + r + r + " s=\"\xF0\x9F\x98\x80 " + r + r + " " + r + r + r + r +
-                                   " " + r + "\" 1\n");
+  CHECK(to_line_protocol(m) ==
+        "a" + r + "z,t=" + r + r + r + " s=\"\xF0\x9F\x98\x80 " + r + r + " " + r + r + r + r + " " + r + "\" 1\n");
   auto j = nlohmann::json::parse(to_json(m));
   CHECK(j["name"] == "a" + r + "z");
   CHECK(j["tags"]["t"] == r + r + r);

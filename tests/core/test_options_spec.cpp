@@ -63,7 +63,8 @@ TEST_CASE("declared options: every problem names file:line:col and the option", 
   CHECK(error_of("dsn: a\ncount: 11\n") == "agent.yaml:2:8: inputs.x.count: must be between 1 and 10, got 11");
   CHECK(error_of("dsn: a\ncount: 2.5\n") == "agent.yaml:2:8: inputs.x.count: expected an integer, got \"2.5\"");
   CHECK(error_of("dsn: a\nratio: 2\n") == "agent.yaml:2:8: inputs.x.ratio: must be between 0 and 1, got 2");
-  CHECK(error_of("dsn: a\nformat: xml\n") == "agent.yaml:2:9: inputs.x.format: expected one of influx, json, got \"xml\"");
+  CHECK(error_of("dsn: a\nformat: xml\n") ==
+        "agent.yaml:2:9: inputs.x.format: expected one of influx, json, got \"xml\"");
   CHECK(error_of("dsn: a\nenabled: maybe\n") ==
         "agent.yaml:2:10: inputs.x.enabled: expected true or false, got \"maybe\"");
   CHECK(error_of("dsn: a\nfiles: {a: b}\n") == "agent.yaml:2:8: inputs.x.files: expected a list of strings, got a map");

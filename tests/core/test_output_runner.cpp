@@ -22,8 +22,8 @@ struct Fixture {
   std::shared_ptr<engine::OutputRunner> runner;
 
   explicit Fixture(engine::OutputSettings s) {
-    runner = std::make_shared<engine::OutputRunner>(
-        out, test::engine_context(h, clock, PluginKind::output, "scripted"), s);
+    runner =
+        std::make_shared<engine::OutputRunner>(out, test::engine_context(h, clock, PluginKind::output, "scripted"), s);
     runner->start();
   }
   ~Fixture() {
@@ -44,7 +44,12 @@ TEST_CASE("a full buffer drops the oldest metrics and counts them", "[output_run
   Fixture f(s);
   f.out->hold = true;
   f.runner->push(numbered(0, 5));  // a full batch: written at once, held
-  REQUIRE(test::wait_until([&] { std::lock_guard lk(f.out->mu); return f.out->parked.size() == 1; }, 10s));
+  REQUIRE(test::wait_until(
+      [&] {
+        std::lock_guard lk(f.out->mu);
+        return f.out->parked.size() == 1;
+      },
+      10s));
   f.runner->push(numbered(5, 25));  // 20 more into a buffer of 10 → 10 oldest dropped
   REQUIRE(test::wait_until([&] { return f.counter("metrics_dropped_total") == 10; }, 10s));
   {
@@ -147,7 +152,12 @@ TEST_CASE("take hands over buffered and in-flight metrics", "[output_runner]") {
   Fixture f(s);
   f.out->hold = true;
   f.runner->push(numbered(0, 8));  // 5 in flight (held), 3 buffered
-  REQUIRE(test::wait_until([&] { std::lock_guard lk(f.out->mu); return f.out->parked.size() == 1; }, 10s));
+  REQUIRE(test::wait_until(
+      [&] {
+        std::lock_guard lk(f.out->mu);
+        return f.out->parked.size() == 1;
+      },
+      10s));
   std::promise<std::deque<Metric>> p;
   f.runner->take([&](std::deque<Metric> m) { p.set_value(std::move(m)); });
   auto taken = p.get_future().get();
@@ -170,7 +180,8 @@ TEST_CASE("namepass and namedrop filter what an output receives", "[output_runne
   Fixture f(s);
   MetricBatch b;
   int64_t t = 1;
-  for (const char* name : {"routeros_system", "pppoe_traffic", "pppoe_session", "alert"}) b.push_back(Metric(name, t++));
+  for (const char* name : {"routeros_system", "pppoe_traffic", "pppoe_session", "alert"})
+    b.push_back(Metric(name, t++));
   for (auto& m : b) m.set_field("v", int64_t{1});
   f.runner->push(std::move(b));
   REQUIRE(test::wait_until([&] { return f.out->got().size() == 2; }, 10s));

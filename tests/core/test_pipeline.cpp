@@ -29,9 +29,7 @@ class ScriptedProcessor final : public Processor {
         break;
       }
       case Mode::throw_before: throw std::runtime_error("scripted failure");
-      case Mode::throw_after:
-        next(std::move(batch));
-        throw std::runtime_error("scripted failure after next");
+      case Mode::throw_after: next(std::move(batch)); throw std::runtime_error("scripted failure after next");
     }
   }
 };
@@ -69,8 +67,7 @@ struct PipelineFixture {
 
 }  // namespace
 
-TEST_CASE("a processor that calls next twice: counted, the batch goes on once, in_flight returns to 0",
-          "[pipeline]") {
+TEST_CASE("a processor that calls next twice: counted, the batch goes on once, in_flight returns to 0", "[pipeline]") {
   PipelineFixture f(ScriptedProcessor::Mode::next_twice);
   f.pipeline->submit(test::numbered(0, 3));
   REQUIRE(test::wait_until([&] { return f.processor_counter("callback_errors_total") == 1; }, 10s));

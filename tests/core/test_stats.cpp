@@ -70,9 +70,12 @@ TEST_CASE("self-metrics scope: plugin name as subsystem, instance labels first",
   a.subsystem("processor").counter("metrics_processed_total", "In").inc(3);
   std::string text;
   s.write_prometheus(text);
-  CHECK_THAT(text, Catch::Contains("routerpulse_pg_enrich_cache_entries{processor=\"pg_enrich\",pipeline=\"customers\"} 10"));
-  CHECK_THAT(text, Catch::Contains("routerpulse_pg_enrich_cache_entries{processor=\"pg_enrich\",pipeline=\"alerts\"} 20"));
-  CHECK_THAT(text, Catch::Contains(
-                       "routerpulse_processor_metrics_processed_total{processor=\"pg_enrich\",pipeline=\"customers\"} 3"));
+  CHECK_THAT(text,
+             Catch::Contains("routerpulse_pg_enrich_cache_entries{processor=\"pg_enrich\",pipeline=\"customers\"} 10"));
+  CHECK_THAT(text,
+             Catch::Contains("routerpulse_pg_enrich_cache_entries{processor=\"pg_enrich\",pipeline=\"alerts\"} 20"));
+  CHECK_THAT(text,
+             Catch::Contains(
+                 "routerpulse_processor_metrics_processed_total{processor=\"pg_enrich\",pipeline=\"customers\"} 3"));
   CHECK(a.labels({{"query", "q"}}).back() == std::pair<std::string, std::string>{"query", "q"});
 }

@@ -59,7 +59,9 @@ struct RawConn {
     REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
   }
   ~RawConn() { ::close(fd); }
-  void send(const std::string& s) { REQUIRE(::send(fd, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size())); }
+  void send(const std::string& s) {
+    REQUIRE(::send(fd, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size()));
+  }
   /// Reads until the server closes the connection (true) or `timeout` passes (false).
   bool read_until_eof(std::string& got, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -187,7 +189,8 @@ TEST_CASE("api_key protects every path except /metrics, /health and open routes"
   h.server->add_route("/api/echo", [](const HttpRequest& req, HttpResponse& res) {
     res.body = req.method + " " + req.target + " " + req.body;
   });
-  h.server->add_route("/api/open", [](const HttpRequest&, HttpResponse& res) { res.body = "open"; }, false);
+  h.server->add_route(
+      "/api/open", [](const HttpRequest&, HttpResponse& res) { res.body = "open"; }, false);
 
   HttpClient c(h.port());
   auto no_key = c.get("/api/echo");
@@ -245,7 +248,11 @@ TEST_CASE("a client that stops reading a large answer is dropped after write_tim
   h.server->add_exposition("huge", [](std::string& out) { out.append(64u << 20, '#'); });
   RawConn stalled(h.port());
   stalled.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");  // and never read
-  REQUIRE(wait_until([&] { return h.stats.counter("http", "requests_total", "", {{"path", "/metrics"}, {"code", "200"}}).value() == 1; }, 20s));
+  REQUIRE(wait_until(
+      [&] {
+        return h.stats.counter("http", "requests_total", "", {{"path", "/metrics"}, {"code", "200"}}).value() == 1;
+      },
+      20s));
   CHECK(http_get(h.port(), "/health").status == 200);  // others are still served
   // The stalled connection is closed by the server, not left open forever.
   CHECK(wait_until([&] { return gauge_value(h.stats, "http", "connections") == 0; }, 30s));
@@ -257,7 +264,8 @@ TEST_CASE("request limits: 431, 413, 400, and 503 beyond max_connections") {
   s.max_body_bytes = 1024;
   s.max_connections = 2;
   Host h(s);
-  h.server->add_route("/api/in", [](const HttpRequest& req, HttpResponse& res) { res.body = std::to_string(req.body.size()); });
+  h.server->add_route("/api/in",
+                      [](const HttpRequest& req, HttpResponse& res) { res.body = std::to_string(req.body.size()); });
 
   {
     RawConn c(h.port());
@@ -358,8 +366,9 @@ TEST_CASE("agent.http options are parsed and checked with file:line:col") {
   CHECK(d.api_key.empty());
   CHECK(d.gzip);
 
-  auto s = parse("listen: \"[::1]:9100\"\napi_key: k\nread_timeout: 2s\nwrite_timeout: 1m\n"
-                 "max_connections: 4\nmax_header_bytes: 2048\nmax_body_bytes: 0\ngzip: false\n");
+  auto s = parse(
+      "listen: \"[::1]:9100\"\napi_key: k\nread_timeout: 2s\nwrite_timeout: 1m\n"
+      "max_connections: 4\nmax_header_bytes: 2048\nmax_body_bytes: 0\ngzip: false\n");
   CHECK(s.host == "::1");
   CHECK(s.port == 9100);
   CHECK(s.api_key == "k");

@@ -21,8 +21,13 @@ SimProcess::SimProcess(int routers, std::vector<std::string> extra) {
     base_ = free_port();
     control_ = free_port();
     if (control_ >= base_ && control_ < base_ + routers) continue;
-    std::vector<std::string> argv{bin, "--routers", std::to_string(routers), "--base-port", std::to_string(base_),
-                                  "--control-port", std::to_string(control_)};
+    std::vector<std::string> argv{bin,
+                                  "--routers",
+                                  std::to_string(routers),
+                                  "--base-port",
+                                  std::to_string(base_),
+                                  "--control-port",
+                                  std::to_string(control_)};
     argv.insert(argv.end(), extra.begin(), extra.end());
     const std::string logf = dir_.file("sim-" + std::to_string(attempt) + ".log");
     auto p = std::make_unique<Process>(argv, logf);
@@ -123,7 +128,8 @@ routeros::Result ClientEnv::run(routeros::Session& s, routeros::Command cmd, std
   auto f = p->get_future();
   routeros::CommandOptions o;
   o.timeout = timeout;
-  s.execute(std::move(cmd), [p](routeros::Result r) { p->set_value(std::move(r)); }, o);
+  s.execute(
+      std::move(cmd), [p](routeros::Result r) { p->set_value(std::move(r)); }, o);
   REQUIRE(f.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
   return f.get();
 }

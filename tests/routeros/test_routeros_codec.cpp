@@ -32,9 +32,8 @@ Sentences decode_chunked(const std::string& stream, const std::vector<size_t>& c
   size_t pos = 0, k = 0;
   while (pos < stream.size()) {
     size_t n = std::min(chunks[k++ % chunks.size()], stream.size() - pos);
-    d.feed(stream.data() + pos, n, [&](std::span<const std::string_view> words) {
-      out.emplace_back(words.begin(), words.end());
-    });
+    d.feed(stream.data() + pos, n,
+           [&](std::span<const std::string_view> words) { out.emplace_back(words.begin(), words.end()); });
     pos += n;
   }
   REQUIRE(d.idle());
@@ -93,8 +92,8 @@ TEST_CASE("documented example sentences encode to the expected bytes", "[codec]"
 }
 
 TEST_CASE("decoding golden byte streams for each prefix size", "[codec]") {
-  const auto sizes = {size_t{1}, size_t{0x7F}, size_t{0x80}, size_t{0x3FFF}, size_t{0x4000}, size_t{0x1FFFFF},
-                      size_t{0x200000}};
+  const auto sizes = {size_t{1},      size_t{0x7F},     size_t{0x80},    size_t{0x3FFF},
+                      size_t{0x4000}, size_t{0x1FFFFF}, size_t{0x200000}};
   DecoderLimits lim;
   lim.max_word_bytes = 0x300000;
   lim.max_sentence_bytes = 0x400000;
@@ -236,8 +235,8 @@ TEST_CASE("commands: word order, validation, encoding", "[codec][command]") {
   c.attr("interface", "ether1,<pppoe-user0001>").attr("once").proplist({"name", "rx-bits-per-second"});
   c.query("?name=ether1");
   auto w = c.words("9");
-  CHECK(w == std::vector<std::string>{"/interface/monitor-traffic", "=interface=ether1,<pppoe-user0001>", "=once=",
-                                      ".proplist=name,rx-bits-per-second", "?name=ether1", ".tag=9"});
+  CHECK(w == std::vector<std::string>{"/interface/monitor-traffic", "=interface=ether1,<pppoe-user0001>",
+                                      "=once=", ".proplist=name,rx-bits-per-second", "?name=ether1", ".tag=9"});
   std::string enc;
   c.encode(enc, "9");
   CHECK(enc == encode_sentence(w));

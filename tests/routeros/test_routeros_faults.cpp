@@ -67,7 +67,8 @@ std::future<Result> start(Session& s, Command c, std::chrono::nanoseconds timeou
   auto p = std::make_shared<std::promise<Result>>();
   CommandOptions o;
   o.timeout = timeout;
-  s.execute(std::move(c), [p](Result r) { p->set_value(std::move(r)); }, o);
+  s.execute(
+      std::move(c), [p](Result r) { p->set_value(std::move(r)); }, o);
   return p->get_future();
 }
 }  // namespace
@@ -121,7 +122,8 @@ TEST_CASE("slow replies: within the timeout they succeed, beyond it they time ou
   REQUIRE(sim.control("fault 0 slow delay=400") == "ok");
   auto ok = env.run(*s, Command("/system/identity/print"), 5s);
   CHECK(ok.ok());
-  auto& h = env.stats.histogram("routeros", "api_latency_seconds", "", {{"router", "r0"}, {"command", "/system/identity/print"}});
+  auto& h = env.stats.histogram("routeros", "api_latency_seconds", "",
+                                {{"router", "r0"}, {"command", "/system/identity/print"}});
   CHECK(h.sum() >= 0.4);  // the router held the reply for 400 ms
 
   SECTION("a timeout while other data flows keeps the connection") {

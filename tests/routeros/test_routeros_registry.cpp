@@ -75,8 +75,8 @@ TEST_CASE("routers: invalid options name file, line, column and option path", "[
         "agent.yaml:2:33: routers.pop1.prot: unknown option (known: ca_file, connect_timeout, host, keepalive, login, "
         "max_pending, max_sentence_bytes, max_word_bytes, password, port, reconnect_initial, reconnect_max, timeout, "
         "tls, tls_server_name, tls_verify, username)");
-  CHECK(config_error("routers:\n  pop1: { host: a, username: u, port: 70000 }\n").find(
-            "agent.yaml:2:39: routers.pop1.port: expected an integer between 1 and 65535") == 0);
+  CHECK(config_error("routers:\n  pop1: { host: a, username: u, port: 70000 }\n")
+            .find("agent.yaml:2:39: routers.pop1.port: expected an integer between 1 and 65535") == 0);
   CHECK(config_error("routers:\n  pop1: { username: u }\n").find("routers.pop1.host: required option is missing") !=
         std::string::npos);
   CHECK(config_error("routers:\n  pop1: { host: a }\n").find("routers.pop1.username: required option") !=
@@ -109,7 +109,8 @@ TEST_CASE("registry start/stop against the simulator; one shared session per rou
   auto file = std::make_shared<const std::string>("agent.yaml");
   reg.configure(yaml("routers:\n  a: { host: 127.0.0.1, port: " + std::to_string(sim.port(0)) +
                      ", username: admin, reconnect_initial: 50ms, reconnect_max: 200ms }\n"
-                     "  b: { host: 127.0.0.1, port: " + std::to_string(sim.port(1)) + ", username: admin }\n")["routers"],
+                     "  b: { host: 127.0.0.1, port: " +
+                     std::to_string(sim.port(1)) + ", username: admin }\n")["routers"],
                 file);
   auto a = reg.find("a");
   REQUIRE(a);

@@ -71,7 +71,8 @@ TEST_CASE("plain login, one-shot command, state reporting", "[session]") {
   CHECK(r.rows[0].get_or("name") == "sim-router-0");
   CHECK(env.stats.gauge("routeros", "session_up", "", {{"router", "r0"}}).value() == 1.0);
   CHECK(env.health.to_json().find("\"r0\":{\"status\":\"healthy\"}") != std::string::npos);
-  CHECK(env.stats.histogram("routeros", "api_latency_seconds", "", {{"router", "r0"}, {"command", "/system/identity/print"}})
+  CHECK(env.stats
+            .histogram("routeros", "api_latency_seconds", "", {{"router", "r0"}, {"command", "/system/identity/print"}})
             .count() == 1);
   CHECK(sim.stat("logins_ok") == 1);
 
@@ -235,7 +236,7 @@ TEST_CASE("streaming monitor-traffic, once, and cancel", "[session][stream]") {
     const size_t after = col.count();
     std::this_thread::sleep_for(300ms);
     CHECK(col.count() == after);
-    CHECK(col.events().empty());  // no callback at all after cancel
+    CHECK(col.events().empty());                                 // no callback at all after cancel
     CHECK(env.run(*s, Command("/system/identity/print")).ok());  // session unaffected
     CHECK(env.errors("r0", "trap") == 0);
   }

@@ -26,8 +26,9 @@ TEST_CASE("durations in RouterOS forms", "[values]") {
 }
 
 TEST_CASE("format_ros_duration is read back by parse_ros_duration", "[values]") {
-  for (auto d : {nanoseconds(0), nanoseconds(seconds(1)), nanoseconds(hours(26) + seconds(3)),
-                 nanoseconds(weeks(3) + days(6) + hours(23) + minutes(59) + seconds(59)), nanoseconds(milliseconds(10))})
+  for (auto d :
+       {nanoseconds(0), nanoseconds(seconds(1)), nanoseconds(hours(26) + seconds(3)),
+        nanoseconds(weeks(3) + days(6) + hours(23) + minutes(59) + seconds(59)), nanoseconds(milliseconds(10))})
     CHECK(parse_ros_duration(format_ros_duration(d)) == d);
   CHECK(format_ros_duration(hours(1) + minutes(2) + seconds(3)) == "1h2m3s");
 }
@@ -43,7 +44,8 @@ TEST_CASE("booleans, integers, numbers, ids", "[values]") {
   CHECK(parse_ros_uint("123456789") == 123456789u);
   CHECK(parse_ros_uint("0x81000001") == 0x81000001u);
   CHECK(parse_ros_uint("18446744073709551615") == UINT64_MAX);
-  for (auto bad : {"", "-1", "1.5", "12a", "18446744073709551616", "0x", " 1"}) CHECK_FALSE(parse_ros_uint(bad).has_value());
+  for (auto bad : {"", "-1", "1.5", "12a", "18446744073709551616", "0x", " 1"})
+    CHECK_FALSE(parse_ros_uint(bad).has_value());
   CHECK(parse_ros_int("-5") == -5);
   CHECK_FALSE(parse_ros_int("5k").has_value());
 

@@ -213,15 +213,15 @@ std::shared_ptr<Component> Harness::create(PluginKind kind, const std::string& n
                                            const std::string& id, const std::string& pipeline) {
   const auto& l = loader.get(kind, name);
   std::string cid = id.empty() ? name : id;
-  auto ctx = engine::make_context(
-      engine::ContextSpec{.kind = kind,
-                          .id = cid,
-                          .plugin = name,
-                          .pipeline = kind == PluginKind::processor ? pipeline : std::string(),
-                          .config_dir = config_dir,
-                          .interval = std::chrono::seconds(10),
-                          .log = test_logger(cid)},
-      engine::ContextServices{io, stats, health, *clock, http, routers});
+  auto ctx =
+      engine::make_context(engine::ContextSpec{.kind = kind,
+                                               .id = cid,
+                                               .plugin = name,
+                                               .pipeline = kind == PluginKind::processor ? pipeline : std::string(),
+                                               .config_dir = config_dir,
+                                               .interval = std::chrono::seconds(10),
+                                               .log = test_logger(cid)},
+                           engine::ContextServices{io, stats, health, *clock, http, routers});
   if (kind != PluginKind::output) {
     ctx->emit = [this, c = clock](MetricBatch&& b) {
       std::lock_guard lk(mu_);
@@ -233,8 +233,8 @@ std::shared_ptr<Component> Harness::create(PluginKind kind, const std::string& n
   }
   auto file = std::make_shared<const std::string>("<test>");
   std::string section = std::string(to_string(kind)) + "s";
-  Options opts = engine::component_options(*l.descriptor, yaml(yaml_text.empty() ? "{}" : yaml_text),
-                                           section + "." + cid, file);
+  Options opts =
+      engine::component_options(*l.descriptor, yaml(yaml_text.empty() ? "{}" : yaml_text), section + "." + cid, file);
   contexts_.push_back(ctx);
   return engine::create_component(*l.descriptor, opts, ctx);
 }
@@ -293,9 +293,8 @@ std::optional<WriteResult> Harness::write(Output& o, PluginContext& ctx, const M
                                           std::chrono::milliseconds timeout) {
   auto done = std::make_shared<std::promise<WriteResult>>();
   auto f = done->get_future();
-  boost::asio::post(ctx.strand, [&o, done, &batch] {
-    o.write(batch, [done](WriteResult r) { done->set_value(std::move(r)); });
-  });
+  boost::asio::post(ctx.strand,
+                    [&o, done, &batch] { o.write(batch, [done](WriteResult r) { done->set_value(std::move(r)); }); });
   if (f.wait_for(timeout) != std::future_status::ready) return std::nullopt;
   return f.get();
 }

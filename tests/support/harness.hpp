@@ -48,8 +48,7 @@ class TempDir {
 class Process {
  public:
   /// argv[0] is looked up in PATH. stdout/stderr go to `log_file` (or inherit when empty).
-  Process(std::vector<std::string> argv, const std::string& log_file = {},
-          std::vector<std::string> env = {});
+  Process(std::vector<std::string> argv, const std::string& log_file = {}, std::vector<std::string> env = {});
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;

@@ -183,8 +183,10 @@ void Connection::monitor_round(const std::string& tag) {
   // Fixed cadence: the next round is due one interval after the previous one
   // was due, however long sending took.
   const auto interval = std::chrono::microseconds(static_cast<int64_t>(router_.scenario.interval_s * 1e6));
-  if (a->round == 1) a->timer->expires_after(interval);
-  else a->timer->expires_at(a->timer->expiry() + interval);
+  if (a->round == 1)
+    a->timer->expires_after(interval);
+  else
+    a->timer->expires_at(a->timer->expiry() + interval);
   a->timer->async_wait([self = shared_from_this(), tag](boost::system::error_code ec) {
     if (!ec) self->monitor_round(tag);
   });

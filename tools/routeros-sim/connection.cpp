@@ -43,8 +43,10 @@ const std::string* Request::get(const std::string& key) const {
 
 Connection::Connection(RouterServer& router, tcp::socket socket, boost::asio::ssl::context* tls)
     : router_(router), rbuf_(64 * 1024) {
-  if (tls) tls_ = std::make_unique<boost::asio::ssl::stream<tcp::socket>>(std::move(socket), *tls);
-  else plain_ = std::make_unique<tcp::socket>(std::move(socket));
+  if (tls)
+    tls_ = std::make_unique<boost::asio::ssl::stream<tcp::socket>>(std::move(socket), *tls);
+  else
+    plain_ = std::make_unique<tcp::socket>(std::move(socket));
   router_.connections.insert(this);
   ++router_.stats.connections_open;
   ++router_.stats.connections_accepted;
@@ -61,13 +63,14 @@ void Connection::start() {
     read();
     return;
   }
-  tls_->async_handshake(boost::asio::ssl::stream_base::server, [self = shared_from_this()](boost::system::error_code ec) {
-    if (ec) {
-      self->close();
-      return;
-    }
-    self->read();
-  });
+  tls_->async_handshake(boost::asio::ssl::stream_base::server,
+                        [self = shared_from_this()](boost::system::error_code ec) {
+                          if (ec) {
+                            self->close();
+                            return;
+                          }
+                          self->read();
+                        });
 }
 
 void Connection::read() {
@@ -85,13 +88,15 @@ void Connection::read() {
     }
     if (!self->closed_) self->read();
   };
-  if (tls_) tls_->async_read_some(boost::asio::buffer(rbuf_), handler);
-  else plain_->async_read_some(boost::asio::buffer(rbuf_), handler);
+  if (tls_)
+    tls_->async_read_some(boost::asio::buffer(rbuf_), handler);
+  else
+    plain_->async_read_some(boost::asio::buffer(rbuf_), handler);
 }
 
 void Connection::on_sentence(std::span<const std::string_view> words) {
   if (closed_ || closing_ || words.empty()) return;  // RouterOS ignores empty sentences
-  if (router_.stalled) return;                        // fault: accept, never answer
+  if (router_.stalled) return;                       // fault: accept, never answer
   Request r;
   r.path = words[0];
   for (size_t i = 1; i < words.size(); ++i) {
@@ -224,8 +229,10 @@ void Connection::send(std::string&& bytes) {
   if (closed_) return;
   ++router_.stats.sentences_sent;
   router_.stats.bytes_sent += bytes.size();
-  if (out_.empty()) out_ = std::move(bytes);
-  else out_.append(bytes);
+  if (out_.empty())
+    out_ = std::move(bytes);
+  else
+    out_.append(bytes);
   if (out_.size() > kMaxQueuedBytes) {
     close();
     return;
@@ -250,8 +257,10 @@ void Connection::write_next() {
     }
     self->write_next();
   };
-  if (tls_) boost::asio::async_write(*tls_, boost::asio::buffer(writing_), handler);
-  else boost::asio::async_write(*plain_, boost::asio::buffer(writing_), handler);
+  if (tls_)
+    boost::asio::async_write(*tls_, boost::asio::buffer(writing_), handler);
+  else
+    boost::asio::async_write(*plain_, boost::asio::buffer(writing_), handler);
 }
 
 void Connection::fatal(const std::string& reason) {

@@ -44,10 +44,12 @@ int main(int argc, char** argv) {
   app.add_option("--scenario", scenario_file, "YAML scenario file (options given here override it)");
   app.add_option("--bind", s.bind, "listen address")->capture_default_str();
   app.add_option("--routers", s.routers, "number of routers")->capture_default_str();
-  app.add_option("--base-port", s.base_port, "port of router 0; router i listens on base-port + i")->capture_default_str();
+  app.add_option("--base-port", s.base_port, "port of router 0; router i listens on base-port + i")
+      ->capture_default_str();
   app.add_option("--control-port", s.control_port, "control port (0 = none)")->capture_default_str();
   app.add_option("--sessions", s.sessions, "active PPPoE sessions per router")->capture_default_str();
-  app.add_option("--spare-users", s.spare_users, "extra users per router for churn (-1 = 10% of sessions)")->capture_default_str();
+  app.add_option("--spare-users", s.spare_users, "extra users per router for churn (-1 = 10% of sessions)")
+      ->capture_default_str();
   app.add_option("--churn", s.churn_per_min, "sessions replaced per router per minute")->capture_default_str();
   app.add_option("--interval", s.interval_s, "monitor-traffic cadence in seconds")->capture_default_str();
   app.add_option("--username", s.username, "API user")->capture_default_str();
@@ -136,8 +138,8 @@ int main(int argc, char** argv) {
   };
   if (s.stats_interval_s > 0) tick();
 
-  std::printf("routeros-sim: listening on %s:%d-%d (%d routers, %d sessions each%s%s)\n", s.bind.c_str(),
-              s.base_port, s.base_port + s.routers - 1, s.routers, s.sessions, tls ? ", TLS" : "",
+  std::printf("routeros-sim: listening on %s:%d-%d (%d routers, %d sessions each%s%s)\n", s.bind.c_str(), s.base_port,
+              s.base_port + s.routers - 1, s.routers, s.sessions, tls ? ", TLS" : "",
               s.control_port > 0 ? (", control port " + std::to_string(s.control_port)).c_str() : "");
   std::fflush(stdout);
   io.run();

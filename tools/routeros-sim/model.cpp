@@ -51,16 +51,14 @@ Rates user_rates(uint64_t user, uint64_t rate_base) {
 RouterModel::RouterModel(int index, const Scenario& s, int64_t start_ns)
     : index_(index), s_(s), boot_ns_(start_ns - 86400 * kNs * (index % 7 + 1)), rng_(s.seed * 7919 + index) {
   identity_ = "sim-router-" + std::to_string(index);
-  const uint64_t spare = s.spare_users >= 0 ? static_cast<uint64_t>(s.spare_users)
-                                            : static_cast<uint64_t>((s.sessions + 9) / 10);
+  const uint64_t spare =
+      s.spare_users >= 0 ? static_cast<uint64_t>(s.spare_users) : static_cast<uint64_t>((s.sessions + 9) / 10);
   pool_size_ = static_cast<uint64_t>(s.sessions) + spare;
   pool_first_ = static_cast<uint64_t>(index) * pool_size_ + 1;
   // Physical interfaces with fixed rates (README.md).
   const uint64_t b = s.rate_base;
-  const Rates eth[] = {{800 * b, 200 * b, 800 * b / 12000, 200 * b / 800},
-                       {10 * b, 20 * b, 10 * b / 800, 20 * b / 12000},
-                       {},
-                       {}};
+  const Rates eth[] = {
+      {800 * b, 200 * b, 800 * b / 12000, 200 * b / 800}, {10 * b, 20 * b, 10 * b / 800, 20 * b / 12000}, {}, {}};
   for (int i = 0; i < 4; ++i) {
     Interface f;
     f.id = fmt::format("*{:X}", i + 1);
@@ -215,8 +213,8 @@ std::vector<Row> RouterModel::neighbor_rows(int64_t now_ns) const {
   std::vector<Row> rows;
   for (int k = 1; k <= s_.neighbors; ++k) {
     const int j = index_ + k;
-    const std::string ident = s_.routers > k ? "sim-router-" + std::to_string(j % s_.routers)
-                                             : "sim-switch-" + std::to_string(k);
+    const std::string ident =
+        s_.routers > k ? "sim-router-" + std::to_string(j % s_.routers) : "sim-switch-" + std::to_string(k);
     rows.push_back({{".id", fmt::format("*{:X}", k)},
                     {"interface", "ether1"},
                     {"address", fmt::format("10.255.{}.{}", j / 250, j % 250 + 1)},

@@ -31,9 +31,9 @@ Rates user_rates(uint64_t user, uint64_t rate_base);
 
 /// An interface: physical (etherN) or the dynamic `<pppoe-userNNNN>` of a session.
 struct Interface {
-  std::string id;          ///< `.id`, e.g. *1 or *1000A
+  std::string id;  ///< `.id`, e.g. *1 or *1000A
   std::string name;
-  std::string type;        ///< ether | pppoe-in
+  std::string type;  ///< ether | pppoe-in
   bool dynamic = false;
   int64_t created_ns = 0;  ///< counters grow from here (wall clock ns)
   Rates rates;
@@ -41,11 +41,11 @@ struct Interface {
 };
 
 struct PppSession {
-  uint64_t user = 0;       ///< global user number (1-based)
-  uint64_t serial = 0;     ///< per-router session counter: .id and session-id
+  uint64_t user = 0;    ///< global user number (1-based)
+  uint64_t serial = 0;  ///< per-router session counter: .id and session-id
   int64_t start_ns = 0;
-  std::string id;          ///< `.id` (*<serial hex>)
-  std::string name;        ///< user0001
+  std::string id;    ///< `.id` (*<serial hex>)
+  std::string name;  ///< user0001
   Interface iface;
 };
 
@@ -92,8 +92,8 @@ class RouterModel {
   uint64_t pool_first_ = 1, pool_size_ = 0;
   uint64_t next_serial_ = 1;
   std::vector<Interface> physical_;
-  std::map<uint64_t, PppSession> sessions_;              // serial → session
-  std::unordered_map<std::string, uint64_t> by_iface_;   // interface name → serial
+  std::map<uint64_t, PppSession> sessions_;             // serial → session
+  std::unordered_map<std::string, uint64_t> by_iface_;  // interface name → serial
   std::vector<uint64_t> inactive_users_;
   std::mt19937_64 rng_;
   std::map<uint64_t, std::function<void(const Row&)>> listeners_;

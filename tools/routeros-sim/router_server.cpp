@@ -105,7 +105,8 @@ void RouterServer::apply_fault(const FaultSpec& f) {
   if (f.mode == "none") return;
   auto run = [this](auto&& self_ref) -> void {
     act(fault_.mode);
-    const bool repeats = fault_.every_s > 0 && (fault_.mode == "drop" || fault_.mode == "fatal" || fault_.mode == "garbage");
+    const bool repeats =
+        fault_.every_s > 0 && (fault_.mode == "drop" || fault_.mode == "fatal" || fault_.mode == "garbage");
     if (!repeats) return;
     fault_timer_.expires_after(std::chrono::microseconds(static_cast<int64_t>(fault_.every_s * 1e6)));
     fault_timer_.async_wait([self_ref](boost::system::error_code ec) {

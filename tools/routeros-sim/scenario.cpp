@@ -24,7 +24,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 double to_double(const std::string& v, const std::string& what) {
   char* end = nullptr;
   double d = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end != '\0' || d < 0) throw std::runtime_error(what + ": expected a non-negative number, got \"" + v + "\"");
+  if (v.empty() || *end != '\0' || d < 0)
+    throw std::runtime_error(what + ": expected a non-negative number, got \"" + v + "\"");
   return d;
 }
 
@@ -36,12 +37,18 @@ FaultSpec fault_from_yaml(const YAML::Node& n, const std::string& where) {
     const YAML::Node key = it->first, value = it->second;
     const auto k = key.as<std::string>();
     const auto v = value.as<std::string>();
-    if (k == "router") f.router = v == "all" ? -1 : std::stoi(v);
-    else if (k == "mode") f.mode = v;
-    else if (k == "delay_ms") f.delay_ms = static_cast<int>(to_double(v, where + ".delay_ms"));
-    else if (k == "every") f.every_s = to_double(v, where + ".every");
-    else if (k == "after") f.after_s = to_double(v, where + ".after");
-    else throw std::runtime_error(where + "." + k + ": unknown fault key (router, mode, delay_ms, every, after)");
+    if (k == "router")
+      f.router = v == "all" ? -1 : std::stoi(v);
+    else if (k == "mode")
+      f.mode = v;
+    else if (k == "delay_ms")
+      f.delay_ms = static_cast<int>(to_double(v, where + ".delay_ms"));
+    else if (k == "every")
+      f.every_s = to_double(v, where + ".every");
+    else if (k == "after")
+      f.after_s = to_double(v, where + ".after");
+    else
+      throw std::runtime_error(where + "." + k + ": unknown fault key (router, mode, delay_ms, every, after)");
   }
   if (!kModes.count(f.mode)) throw std::runtime_error(where + ".mode: unknown fault mode \"" + f.mode + "\"");
   return f;
@@ -65,10 +72,14 @@ FaultSpec parse_fault(const std::string& text) {
       auto eq = kv.find('=');
       if (eq == std::string::npos) throw std::runtime_error("--fault \"" + text + "\": expected key=value");
       auto k = kv.substr(0, eq), v = kv.substr(eq + 1);
-      if (k == "delay" || k == "delay_ms") f.delay_ms = static_cast<int>(to_double(v, k));
-      else if (k == "every") f.every_s = to_double(v, k);
-      else if (k == "after") f.after_s = to_double(v, k);
-      else throw std::runtime_error("--fault \"" + text + "\": unknown key " + k + " (delay, every, after)");
+      if (k == "delay" || k == "delay_ms")
+        f.delay_ms = static_cast<int>(to_double(v, k));
+      else if (k == "every")
+        f.every_s = to_double(v, k);
+      else if (k == "after")
+        f.after_s = to_double(v, k);
+      else
+        throw std::runtime_error("--fault \"" + text + "\": unknown key " + k + " (delay, every, after)");
     }
   }
   return f;
@@ -88,30 +99,52 @@ void load_scenario_file(const std::string& path, Scenario& s) {
     const auto k = key.as<std::string>();
     const auto where = path + ": " + k;
     try {
-      if (k == "bind") s.bind = v.as<std::string>();
-      else if (k == "routers") s.routers = v.as<int>();
-      else if (k == "base_port") s.base_port = v.as<int>();
-      else if (k == "control_port") s.control_port = v.as<int>();
-      else if (k == "sessions") s.sessions = v.as<int>();
-      else if (k == "spare_users") s.spare_users = v.as<int>();
-      else if (k == "churn_per_min") s.churn_per_min = v.as<double>();
-      else if (k == "interval") s.interval_s = v.as<double>();
-      else if (k == "username") s.username = v.as<std::string>();
-      else if (k == "password") s.password = v.as<std::string>();
-      else if (k == "legacy_login") s.legacy_login = v.as<bool>();
-      else if (k == "empty_replies") s.empty_replies = v.as<bool>();
-      else if (k == "seed") s.seed = v.as<uint64_t>();
-      else if (k == "arp_entries") s.arp_entries = v.as<int>();
-      else if (k == "neighbors") s.neighbors = v.as<int>();
-      else if (k == "rate_base") s.rate_base = v.as<uint64_t>();
-      else if (k == "timestamps") s.timestamps = v.as<bool>();
-      else if (k == "tls_cert") s.tls_cert = v.as<std::string>();
-      else if (k == "tls_key") s.tls_key = v.as<std::string>();
-      else if (k == "stats_interval") s.stats_interval_s = v.as<double>();
-      else if (k == "version") s.version = v.as<std::string>();
+      if (k == "bind")
+        s.bind = v.as<std::string>();
+      else if (k == "routers")
+        s.routers = v.as<int>();
+      else if (k == "base_port")
+        s.base_port = v.as<int>();
+      else if (k == "control_port")
+        s.control_port = v.as<int>();
+      else if (k == "sessions")
+        s.sessions = v.as<int>();
+      else if (k == "spare_users")
+        s.spare_users = v.as<int>();
+      else if (k == "churn_per_min")
+        s.churn_per_min = v.as<double>();
+      else if (k == "interval")
+        s.interval_s = v.as<double>();
+      else if (k == "username")
+        s.username = v.as<std::string>();
+      else if (k == "password")
+        s.password = v.as<std::string>();
+      else if (k == "legacy_login")
+        s.legacy_login = v.as<bool>();
+      else if (k == "empty_replies")
+        s.empty_replies = v.as<bool>();
+      else if (k == "seed")
+        s.seed = v.as<uint64_t>();
+      else if (k == "arp_entries")
+        s.arp_entries = v.as<int>();
+      else if (k == "neighbors")
+        s.neighbors = v.as<int>();
+      else if (k == "rate_base")
+        s.rate_base = v.as<uint64_t>();
+      else if (k == "timestamps")
+        s.timestamps = v.as<bool>();
+      else if (k == "tls_cert")
+        s.tls_cert = v.as<std::string>();
+      else if (k == "tls_key")
+        s.tls_key = v.as<std::string>();
+      else if (k == "stats_interval")
+        s.stats_interval_s = v.as<double>();
+      else if (k == "version")
+        s.version = v.as<std::string>();
       else if (k == "faults") {
         if (!v.IsSequence()) throw std::runtime_error("expected a list of faults");
-        for (size_t i = 0; i < v.size(); ++i) s.faults.push_back(fault_from_yaml(v[i], where + "[" + std::to_string(i) + "]"));
+        for (size_t i = 0; i < v.size(); ++i)
+          s.faults.push_back(fault_from_yaml(v[i], where + "[" + std::to_string(i) + "]"));
       } else {
         throw std::runtime_error("unknown scenario key");
       }
@@ -133,7 +166,8 @@ void validate(const Scenario& s) {
   if (s.churn_per_min < 0) throw std::runtime_error("churn_per_min must be >= 0");
   if (s.tls_cert.empty() != s.tls_key.empty()) throw std::runtime_error("tls_cert and tls_key go together");
   for (const auto& f : s.faults)
-    if (f.router >= s.routers) throw std::runtime_error("fault for router " + std::to_string(f.router) + " out of range");
+    if (f.router >= s.routers)
+      throw std::runtime_error("fault for router " + std::to_string(f.router) + " out of range");
 }
 
 }  // namespace routeros_sim

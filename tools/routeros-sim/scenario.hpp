@@ -14,20 +14,20 @@ namespace routeros_sim {
 struct FaultSpec {
   int router = -1;
   std::string mode = "none";
-  int delay_ms = 0;      ///< slow: delay before each reply
-  double every_s = 0;    ///< drop/fatal/garbage: repeat every N seconds (0 = once)
-  double after_s = 0;    ///< drop/fatal/garbage/stall/down: start after N seconds
+  int delay_ms = 0;    ///< slow: delay before each reply
+  double every_s = 0;  ///< drop/fatal/garbage: repeat every N seconds (0 = once)
+  double after_s = 0;  ///< drop/fatal/garbage/stall/down: start after N seconds
 };
 
 struct Scenario {
   std::string bind = "127.0.0.1";
   int routers = 1;
   int base_port = 18728;
-  int control_port = 0;           ///< 0 = no control port
-  int sessions = 100;             ///< active PPPoE sessions per router
-  int spare_users = -1;           ///< users per router beyond `sessions` (churn pool); -1 = ceil(10%)
-  double churn_per_min = 0;       ///< sessions replaced per router per minute
-  double interval_s = 1.0;        ///< monitor-traffic cadence
+  int control_port = 0;      ///< 0 = no control port
+  int sessions = 100;        ///< active PPPoE sessions per router
+  int spare_users = -1;      ///< users per router beyond `sessions` (churn pool); -1 = ceil(10%)
+  double churn_per_min = 0;  ///< sessions replaced per router per minute
+  double interval_s = 1.0;   ///< monitor-traffic cadence
   std::string username = "admin";
   std::string password;
   bool legacy_login = false;      ///< answer /login with the pre-6.43 MD5 challenge

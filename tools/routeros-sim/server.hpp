@@ -38,8 +38,8 @@ int64_t wall_ns();
 /// A parsed client sentence.
 struct Request {
   std::string path;
-  Row attrs;                       ///< `=key=value` words (`=.proplist=` included)
-  std::string tag;                 ///< `.tag=`
+  Row attrs;        ///< `=key=value` words (`=.proplist=` included)
+  std::string tag;  ///< `.tag=`
   std::vector<std::string> proplist;
   bool has_proplist = false;
   std::vector<std::string> queries;  ///< `?...` words

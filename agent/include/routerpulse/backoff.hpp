@@ -17,9 +17,8 @@ namespace routerpulse {
 class Backoff {
  public:
   /// `initial` > 0, `max` >= initial, multiplier >= 1, jitter in [0, 1].
-  explicit Backoff(Duration initial = std::chrono::milliseconds(500),
-                   Duration max = std::chrono::seconds(30), double multiplier = 2.0,
-                   double jitter = 0.2, uint64_t seed = std::random_device{}());
+  explicit Backoff(Duration initial = std::chrono::milliseconds(500), Duration max = std::chrono::seconds(30),
+                   double multiplier = 2.0, double jitter = 0.2, uint64_t seed = std::random_device{}());
 
   /// The delay before the next attempt; advances the attempt counter.
   Duration next();

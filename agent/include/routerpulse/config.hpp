@@ -62,8 +62,7 @@ std::string format_duration(Duration d);
 /// `${file:...}` content has one trailing newline removed; relative paths are
 /// resolved against `base_dir`. `$${` escapes a literal `${`.
 /// Throws ConfigError on YAML syntax errors, unset variables, unreadable files.
-YAML::Node load_config_text(const std::string& text, const std::string& file,
-                            const std::string& base_dir);
+YAML::Node load_config_text(const std::string& text, const std::string& file, const std::string& base_dir);
 
 /// Reads and parses a YAML file (see load_config_text). Throws ConfigError.
 YAML::Node load_config_file(const std::string& path);
@@ -129,8 +128,7 @@ class Options {
   /// With declared options: `validate_declared()` checks them, and the
   /// one-argument accessors below take their defaults and ranges from `spec`.
   /// Several tables may be attached (the plugin's and the engine's).
-  Options(YAML::Node node, std::string path, std::shared_ptr<const std::string> file,
-          std::vector<OptionTable> spec);
+  Options(YAML::Node node, std::string path, std::shared_ptr<const std::string> file, std::vector<OptionTable> spec);
 
   /// Checks every key against the attached tables: unknown keys, types,
   /// ranges, choices, required options. Throws the first ConfigError.
@@ -159,19 +157,15 @@ class Options {
   /// Throws ConfigError "required option missing" when absent.
   std::string require_string(const std::string& key) const;
   /// One of `allowed`; the error lists them.
-  std::string get_enum(const std::string& key, const std::string& def,
-                       const std::vector<std::string>& allowed) const;
-  int64_t get_int(const std::string& key, int64_t def, int64_t min = INT64_MIN,
-                  int64_t max = INT64_MAX) const;
+  std::string get_enum(const std::string& key, const std::string& def, const std::vector<std::string>& allowed) const;
+  int64_t get_int(const std::string& key, int64_t def, int64_t min = INT64_MIN, int64_t max = INT64_MAX) const;
   double get_double(const std::string& key, double def) const;
   bool get_bool(const std::string& key, bool def) const;
   Duration get_duration(const std::string& key, Duration def) const;
   /// A duration within [min, max]; `min` > 0 reads "must be greater than 0".
-  Duration get_duration(const std::string& key, Duration def, Duration min,
-                        Duration max = Duration::max()) const;
+  Duration get_duration(const std::string& key, Duration def, Duration min, Duration max = Duration::max()) const;
   /// A list of strings; a single scalar is accepted as a one-element list.
-  std::vector<std::string> get_string_list(const std::string& key,
-                                           const std::vector<std::string>& def) const;
+  std::vector<std::string> get_string_list(const std::string& key, const std::vector<std::string>& def) const;
   /// A string → string map (e.g. renames).
   std::vector<std::pair<std::string, std::string>> get_string_map(const std::string& key) const;
   /// A nested options object for a sub-map (`key` marked as known).

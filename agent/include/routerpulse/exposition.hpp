@@ -53,7 +53,6 @@ void append_value(std::string& out, uint64_t v);
 
 /// Appends `# HELP <name> <help>\n# TYPE <name> <type>\n`. `name` must already
 /// be valid; `type` is one of counter, gauge, histogram, summary, untyped.
-void append_family_header(std::string& out, std::string_view name, std::string_view help,
-                          std::string_view type);
+void append_family_header(std::string& out, std::string_view name, std::string_view help, std::string_view type);
 
 }  // namespace routerpulse::exposition

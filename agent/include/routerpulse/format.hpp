@@ -4,13 +4,13 @@
 // locale-independent). Non-finite doubles have one documented policy per
 // format, chosen by the caller:
 //
-//   | format                       | NaN / +Inf / -Inf                       | why                                         |
+//   | format                       | NaN / +Inf / -Inf                       | why |
 //   |------------------------------|-----------------------------------------|---------------------------------------------|
-//   | InfluxDB line protocol       | the field is left out (a metric with no  | line protocol has no NaN/Inf float literal  |
-//   |                              | field left is not written)               |                                             |
-//   | JSON                         | null                                    | RFC 8259 has no NaN/Infinity                |
-//   | Prometheus text exposition   | NaN / +Inf / -Inf                       | exposition format 0.0.4 "Go float" literals |
-//   | Redis stream entry fields    | NaN / +Inf / -Inf                       | same text as Prometheus, easy to parse back |
+//   | InfluxDB line protocol       | the field is left out (a metric with no  | line protocol has no NaN/Inf float
+//   literal  | |                              | field left is not written)               | | | JSON | null | RFC 8259
+//   has no NaN/Infinity                | | Prometheus text exposition   | NaN / +Inf / -Inf                       |
+//   exposition format 0.0.4 "Go float" literals | | Redis stream entry fields    | NaN / +Inf / -Inf | same text as
+//   Prometheus, easy to parse back |
 //
 // Threading: pure functions.
 #pragma once

@@ -18,9 +18,9 @@
 namespace routerpulse {
 
 struct HttpRequest {
-  std::string method;  ///< "GET", "POST", …
-  std::string target;  ///< path plus query, e.g. "/metrics?x=1"
-  std::string path;    ///< path only
+  std::string method;                          ///< "GET", "POST", …
+  std::string target;                          ///< path plus query, e.g. "/metrics?x=1"
+  std::string path;                            ///< path only
   std::map<std::string, std::string> headers;  ///< lower-case names
   std::string body;
 };

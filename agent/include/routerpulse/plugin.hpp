@@ -75,17 +75,17 @@ struct PluginContext {
   std::string plugin;    ///< plugin name, e.g. `lua`
   std::string pipeline;  ///< processors: the pipeline this instance serves; else empty
   boost::asio::io_context& io;
-  Strand strand;         ///< every call into the component runs here
+  Strand strand;                        ///< every call into the component runs here
   std::shared_ptr<spdlog::logger> log;  ///< logger named after the component
   /// Self-metrics under `routerpulse_<plugin>_…`, pre-labelled with this
   /// instance (see SelfMetricsScope).
   SelfMetricsScope self_metrics;
-  HealthScope health;    ///< this component's entry on /health
-  Clock& clock;          ///< all time and timers (a ManualClock in tests)
-  HttpRoutes* http = nullptr;  ///< the agent's HTTP server, or nullptr when disabled
+  HealthScope health;                           ///< this component's entry on /health
+  Clock& clock;                                 ///< all time and timers (a ManualClock in tests)
+  HttpRoutes* http = nullptr;                   ///< the agent's HTTP server, or nullptr when disabled
   routeros::RouterRegistry* routers = nullptr;  ///< `routers:` sessions, or nullptr
-  std::string config_dir;  ///< directory of agent.yaml; resolve relative paths here
-  Duration interval{};     ///< inputs: the effective collection interval
+  std::string config_dir;                       ///< directory of agent.yaml; resolve relative paths here
+  Duration interval{};                          ///< inputs: the effective collection interval
 
   /// Inputs: hand a batch to every pipeline this input feeds. Processors: hand
   /// a batch to the stages after this one (alerts from a timer, tick output),
@@ -195,9 +195,13 @@ struct PluginDescriptor {
 
 namespace detail {
 template <class T>
-concept HasValidate = requires(const Options& o) { T::validate(o); };
+concept HasValidate = requires(const Options& o) {
+  T::validate(o);
+};
 template <class T>
-concept HasSampleContext = requires { T::sample_context; };
+concept HasSampleContext = requires {
+  T::sample_context;
+};
 
 template <class T>
 void validate_with(const Options& o) {
@@ -236,17 +240,15 @@ std::shared_ptr<Component> make_component(const Options& o, PluginContext& c) {
 ///   - a constructor (const Options&, PluginContext&);
 /// and may have `static void validate(const Options&)` and
 /// `static constexpr const char* sample_context`.
-#define ROUTERPULSE_PLUGIN(KIND, NAME, DESCRIPTION, CLASS)                                  \
-  extern "C" __attribute__((visibility("default"))) const ::routerpulse::PluginDescriptor* \
-  routerpulse_plugin_v1() {                                                                 \
-    static const ::routerpulse::PluginDescriptor d{                                         \
-        ROUTERPULSE_PLUGIN_ABI,                                                             \
-        ::routerpulse::PluginKind::KIND,                                                    \
-        #NAME,                                                                              \
-        DESCRIPTION,                                                                        \
-        ::routerpulse::OptionTable(CLASS::options),                                         \
-        ::routerpulse::detail::validate_fn<CLASS>(),                                        \
-        &::routerpulse::detail::make_component<CLASS>,                                      \
-        ::routerpulse::detail::sample_context_of<CLASS>()};                                 \
-    return &d;                                                                              \
+#define ROUTERPULSE_PLUGIN(KIND, NAME, DESCRIPTION, CLASS)                                                           \
+  extern "C" __attribute__((visibility("default"))) const ::routerpulse::PluginDescriptor* routerpulse_plugin_v1() { \
+    static const ::routerpulse::PluginDescriptor d{ROUTERPULSE_PLUGIN_ABI,                                           \
+                                                   ::routerpulse::PluginKind::KIND,                                  \
+                                                   #NAME,                                                            \
+                                                   DESCRIPTION,                                                      \
+                                                   ::routerpulse::OptionTable(CLASS::options),                       \
+                                                   ::routerpulse::detail::validate_fn<CLASS>(),                      \
+                                                   &::routerpulse::detail::make_component<CLASS>,                    \
+                                                   ::routerpulse::detail::sample_context_of<CLASS>()};               \
+    return &d;                                                                                                       \
   }

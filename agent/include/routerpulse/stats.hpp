@@ -84,10 +84,8 @@ class SelfMetricsError : public std::logic_error {
 class SelfMetrics {
  public:
   /// Each throws SelfMetricsError when `subsystem_name` exists with another kind.
-  Counter& counter(const std::string& subsystem, const std::string& name, const std::string& help,
-                   Labels labels = {});
-  Gauge& gauge(const std::string& subsystem, const std::string& name, const std::string& help,
-               Labels labels = {});
+  Counter& counter(const std::string& subsystem, const std::string& name, const std::string& help, Labels labels = {});
+  Gauge& gauge(const std::string& subsystem, const std::string& name, const std::string& help, Labels labels = {});
   Histogram& histogram(const std::string& subsystem, const std::string& name, const std::string& help,
                        Labels labels = {}, const std::vector<double>& bounds = latency_buckets());
 
@@ -114,8 +112,7 @@ class SelfMetrics {
     Kind kind;
     std::deque<Series> series;
   };
-  Family& family(const std::string& subsystem, const std::string& name, const std::string& help,
-                 Kind kind);
+  Family& family(const std::string& subsystem, const std::string& name, const std::string& help, Kind kind);
   static Series* find(Family& f, const Labels& labels);
 
   mutable std::mutex mu_;

@@ -161,9 +161,8 @@ int test_command(const std::string& path, Duration wait, std::ostream& out, std:
 
   std::promise<void> stopped;
   auto sf = stopped.get_future();
-  graph->shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5), [&](size_t) {
-    svc.stop([&] { stopped.set_value(); });
-  });
+  graph->shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5),
+                  [&](size_t) { svc.stop([&] { stopped.set_value(); }); });
   sf.wait_for(std::chrono::seconds(10));
   loop.io.stop();
   loop.join();
@@ -234,7 +233,8 @@ class Runtime {
     stopping_ = true;
     auto timeout = cfg_.agent.shutdown_timeout;
     spdlog::info("shutting down: flushing outputs (up to {})", format_duration(timeout));
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
     // A hard stop a little after the deadline, in case a plugin never answers stop().
     hard_stop_ = std::make_unique<boost::asio::steady_timer>(loop_.io);
     hard_stop_->expires_at(deadline + std::chrono::seconds(2));
@@ -305,8 +305,7 @@ class Runtime {
             cfg_ = std::move(cfg);
             size_t orphaned = graph_->seed(std::move(buffers));
             if (orphaned)
-              spdlog::warn("reload: {} buffered metrics belonged to outputs that no longer exist; dropped",
-                           orphaned);
+              spdlog::warn("reload: {} buffered metrics belonged to outputs that no longer exist; dropped", orphaned);
             try {
               services_->start();
             } catch (const std::exception& e) {
@@ -322,7 +321,7 @@ class Runtime {
   }
 
   std::string path_;
-  SelfMetrics stats_;     // outlives every graph: counters continue across reloads
+  SelfMetrics stats_;  // outlives every graph: counters continue across reloads
   HealthRegistry health_;
   // Plugin code must stay mapped until the io_context (and any handler still
   // queued in it that came from a plugin) is gone: loaders before the loop.

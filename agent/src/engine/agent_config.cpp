@@ -98,8 +98,8 @@ bool parse_agent_config(const YAML::Node& root, std::shared_ptr<const std::strin
     YAML::Node n = root[section];
     if (!n.IsDefined() || n.IsNull()) continue;
     if (!n.IsMap()) {
-      errors.push_back(config_error_at(*file, n, section, "expected a map of component id → options, got " +
-                                                              describe_node(n)));
+      errors.push_back(
+          config_error_at(*file, n, section, "expected a map of component id → options, got " + describe_node(n)));
       continue;
     }
     for (auto it = n.begin(); it != n.end(); ++it) {
@@ -126,8 +126,10 @@ bool parse_agent_config(const YAML::Node& root, std::shared_ptr<const std::strin
     errors.push_back(config_error_at(*file, pn.IsDefined() ? pn : root, "pipelines",
                                      "no pipelines defined; add at least one with inputs and outputs"));
   } else if (!pn.IsMap()) {
-    errors.push_back(config_error_at(*file, pn, "pipelines", "expected a map of pipeline name → {inputs, "
-                                                             "processors, outputs}, got " + describe_node(pn)));
+    errors.push_back(config_error_at(*file, pn, "pipelines",
+                                     "expected a map of pipeline name → {inputs, "
+                                     "processors, outputs}, got " +
+                                         describe_node(pn)));
   } else {
     std::set<std::pair<PluginKind, std::string>> used;
     for (auto it = pn.begin(); it != pn.end(); ++it) {

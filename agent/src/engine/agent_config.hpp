@@ -17,10 +17,10 @@ namespace routerpulse::engine {
 /// One declared component: `inputs.icmp/backbone` → plugin "icmp", id "icmp/backbone".
 struct ComponentDecl {
   PluginKind kind;
-  std::string id;      ///< as written in agent.yaml
-  std::string plugin;  ///< the part before '/'
-  YAML::Node node;     ///< its option map (may be null)
-  YAML::Node key_node; ///< the id's key, for error locations
+  std::string id;            ///< as written in agent.yaml
+  std::string plugin;        ///< the part before '/'
+  YAML::Node node;           ///< its option map (may be null)
+  YAML::Node key_node;       ///< the id's key, for error locations
   std::string path() const;  ///< "inputs.icmp/backbone"
 };
 
@@ -36,7 +36,7 @@ struct AgentSettings {
   int threads = 2;
   Duration shutdown_timeout = std::chrono::seconds(10);
   std::string log_level = "info";
-  std::string hostname;    ///< added as tag `host` when add_host_tag is true
+  std::string hostname;  ///< added as tag `host` when add_host_tag is true
   bool add_host_tag = false;
   // Defaults for every output (each output may override them).
   int64_t batch_size = 1000;

@@ -9,23 +9,42 @@ namespace routerpulse::engine {
 namespace {
 
 constexpr OptionSpec kInputOptions[] = {
-    {.name = "interval", .type = OptionType::duration, .doc = "collection interval (default: agent.interval)",
+    {.name = "interval",
+     .type = OptionType::duration,
+     .doc = "collection interval (default: agent.interval)",
      .min = kPositive},
     {.name = "tags", .type = OptionType::string_map, .doc = "tags added to every metric this input emits"},
 };
 
 constexpr OptionSpec kOutputOptions[] = {
-    {.name = "batch_size", .type = OptionType::integer, .doc = "metrics per write (default: agent.batch_size)",
-     .min = 1, .max = 1000000},
-    {.name = "buffer_limit", .type = OptionType::integer,
-     .doc = "metrics buffered before the oldest are dropped (default: agent.buffer_limit)", .min = 1, .max = 1e8},
-    {.name = "flush_interval", .type = OptionType::duration,
-     .doc = "write a partial batch after this long (default: agent.flush_interval)", .min = kPositive},
-    {.name = "timeout", .type = OptionType::duration, .default_value = "10s",
-     .doc = "a write not answered within this is failed and retried", .min = kPositive},
-    {.name = "retry_initial", .type = OptionType::duration, .default_value = "500ms",
-     .doc = "first retry delay after a failed write (doubles, with jitter)", .min = kPositive},
-    {.name = "retry_max", .type = OptionType::duration, .default_value = "30s", .doc = "longest retry delay",
+    {.name = "batch_size",
+     .type = OptionType::integer,
+     .doc = "metrics per write (default: agent.batch_size)",
+     .min = 1,
+     .max = 1000000},
+    {.name = "buffer_limit",
+     .type = OptionType::integer,
+     .doc = "metrics buffered before the oldest are dropped (default: agent.buffer_limit)",
+     .min = 1,
+     .max = 1e8},
+    {.name = "flush_interval",
+     .type = OptionType::duration,
+     .doc = "write a partial batch after this long (default: agent.flush_interval)",
+     .min = kPositive},
+    {.name = "timeout",
+     .type = OptionType::duration,
+     .default_value = "10s",
+     .doc = "a write not answered within this is failed and retried",
+     .min = kPositive},
+    {.name = "retry_initial",
+     .type = OptionType::duration,
+     .default_value = "500ms",
+     .doc = "first retry delay after a failed write (doubles, with jitter)",
+     .min = kPositive},
+    {.name = "retry_max",
+     .type = OptionType::duration,
+     .default_value = "30s",
+     .doc = "longest retry delay",
      .min = kPositive},
     {.name = "namepass", .type = OptionType::string_list, .doc = "only metrics whose name matches a glob"},
     {.name = "namedrop", .type = OptionType::string_list, .doc = "drop metrics whose name matches a glob"},
@@ -87,8 +106,8 @@ std::shared_ptr<PluginContext> make_context(const ContextSpec& spec, const Conte
 std::shared_ptr<Component> create_component(const PluginDescriptor& d, const Options& options,
                                             const std::shared_ptr<PluginContext>& ctx) {
   if (d.kind != ctx->kind)
-    throw options.error("", std::string("plugin \"") + d.name + "\" is " + to_string(d.kind) + ", not " +
-                                to_string(ctx->kind));
+    throw options.error(
+        "", std::string("plugin \"") + d.name + "\" is " + to_string(d.kind) + ", not " + to_string(ctx->kind));
   validate_component(d, options);
   std::shared_ptr<Component> c;
   try {

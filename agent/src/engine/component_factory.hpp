@@ -30,9 +30,9 @@ void validate_component(const PluginDescriptor& d, const Options& options);
 /// What a context is made from.
 struct ContextSpec {
   PluginKind kind;
-  std::string id;            ///< component id, e.g. `lua/alerts`
-  std::string plugin;        ///< plugin name (defaults to the part of id before '/')
-  std::string pipeline;      ///< processors: the pipeline of this instance
+  std::string id;        ///< component id, e.g. `lua/alerts`
+  std::string plugin;    ///< plugin name (defaults to the part of id before '/')
+  std::string pipeline;  ///< processors: the pipeline of this instance
   std::string config_dir;
   Duration interval = std::chrono::seconds(10);
   std::shared_ptr<spdlog::logger> log;  ///< default: a clone of the default logger named id

@@ -33,12 +33,18 @@ Graph::~Graph() = default;
 std::shared_ptr<PluginContext> Graph::context_for(const ComponentDecl& d, const AgentConfig& cfg,
                                                   const std::string& pipeline, Duration interval) {
   if (!construct_) return nullptr;
-  return make_context(ContextSpec{.kind = d.kind, .id = d.id, .plugin = d.plugin, .pipeline = pipeline,
-                                  .config_dir = cfg.dir, .interval = interval, .log = {}},
+  return make_context(ContextSpec{.kind = d.kind,
+                                  .id = d.id,
+                                  .plugin = d.plugin,
+                                  .pipeline = pipeline,
+                                  .config_dir = cfg.dir,
+                                  .interval = interval,
+                                  .log = {}},
                       ContextServices{svc_.io, svc_.stats, svc_.health, svc_.clock, svc_.http, svc_.routers});
 }
 
-std::shared_ptr<Component> Graph::create(const ComponentDecl& d, const AgentConfig& cfg, const std::shared_ptr<PluginContext>& ctx,
+std::shared_ptr<Component> Graph::create(const ComponentDecl& d, const AgentConfig& cfg,
+                                         const std::shared_ptr<PluginContext>& ctx,
                                          const std::function<void(const Options&)>& engine_options,
                                          std::vector<ConfigError>& errors) {
   try {
@@ -81,8 +87,8 @@ bool Graph::build(const AgentConfig& cfg, std::vector<ConfigError>& errors, bool
     if (d.kind != PluginKind::output || !used_outputs.count(d.id)) continue;
     auto ctx = context_for(d, cfg, {}, cfg.agent.interval);
     OutputSettings s;
-    auto comp = create(d, cfg, ctx, [&](const Options& o) { s = read_output_settings(o, out_defaults); },
-                       errors);
+    auto comp = create(
+        d, cfg, ctx, [&](const Options& o) { s = read_output_settings(o, out_defaults); }, errors);
     if (!comp) continue;
     outputs_[d.id] =
         std::make_shared<OutputRunner>(std::static_pointer_cast<Output>(std::move(comp)), std::move(ctx), s);

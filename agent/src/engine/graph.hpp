@@ -69,7 +69,8 @@ class Graph {
  private:
   /// Validates `d` and (when construct_) creates it with `ctx`; engine_options
   /// reads the engine's per-kind options. nullptr on error (appended).
-  std::shared_ptr<Component> create(const ComponentDecl& d, const AgentConfig& cfg, const std::shared_ptr<PluginContext>& ctx,
+  std::shared_ptr<Component> create(const ComponentDecl& d, const AgentConfig& cfg,
+                                    const std::shared_ptr<PluginContext>& ctx,
                                     const std::function<void(const Options&)>& engine_options,
                                     std::vector<ConfigError>& errors);
   std::shared_ptr<PluginContext> context_for(const ComponentDecl& d, const AgentConfig& cfg,

@@ -1,6 +1,5 @@
 #include "engine/output_runner.hpp"
 
-
 #include <boost/asio/post.hpp>
 
 #include "routerpulse/health.hpp"
@@ -43,8 +42,8 @@ OutputRunner::OutputRunner(std::shared_ptr<Output> output, std::shared_ptr<Plugi
       callback_errors_(ctx_->self_metrics.subsystem("output").counter(
           "callback_errors_total", "Callbacks an output called more than once (ignored; a plugin bug)")),
       buffer_size_(ctx_->self_metrics.subsystem("output").gauge("buffer_size", "Metrics waiting in the output buffer")),
-      buffer_limit_g_(ctx_->self_metrics.subsystem("output").gauge("buffer_limit",
-                                                                   "Configured output buffer limit (metrics)")),
+      buffer_limit_g_(
+          ctx_->self_metrics.subsystem("output").gauge("buffer_limit", "Configured output buffer limit (metrics)")),
       latency_(ctx_->self_metrics.subsystem("output").histogram("write_latency_seconds", "Time to write one batch")) {
   buffer_limit_g_.set(static_cast<double>(s_.buffer_limit));
 }
@@ -70,9 +69,8 @@ void OutputRunner::start() {
 void OutputRunner::push(MetricBatch batch) {
   if (!names_.empty()) std::erase_if(batch, [this](const Metric& m) { return !names_.accepts(m.name()); });
   if (batch.empty()) return;
-  boost::asio::post(ctx_->strand, [self = shared_from_this(), b = std::move(batch)]() mutable {
-    self->on_push(std::move(b));
-  });
+  boost::asio::post(ctx_->strand,
+                    [self = shared_from_this(), b = std::move(batch)]() mutable { self->on_push(std::move(b)); });
 }
 
 void OutputRunner::push_front(std::deque<Metric> metrics) {
@@ -205,7 +203,8 @@ void OutputRunner::on_result(uint64_t gen, WriteResult r, SteadyTime started) {
   // Log the first failure and then every 10th so a long outage does not flood the log.
   if (consecutive_failures_ == 1 || consecutive_failures_ % 10 == 0)
     ctx_->log->warn("write of {} metrics failed (attempt {}): {}; retrying in {}", inflight_ ? inflight_->size() : 0,
-                    consecutive_failures_, r.error, format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(delay)));
+                    consecutive_failures_, r.error,
+                    format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(delay)));
   ctx_->health.set(HealthState::degraded, "retrying: " + r.error);
   if (stopped_) return;
   in_backoff_ = true;

@@ -12,7 +12,6 @@
 #include <functional>
 #include <memory>
 
-
 #include "routerpulse/backoff.hpp"
 #include "routerpulse/filter.hpp"
 #include "routerpulse/plugin.hpp"

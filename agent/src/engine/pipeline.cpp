@@ -145,9 +145,8 @@ InputRunner::InputRunner(std::shared_ptr<Input> input, std::shared_ptr<PluginCon
       gathers_(ctx_->self_metrics.subsystem("input").counter("gathers_total", "Completed gather rounds")),
       callback_errors_(ctx_->self_metrics.subsystem("input").counter(
           "callback_errors_total", "Callbacks an input called more than once (ignored; a plugin bug)")),
-      gather_time_(ctx_->self_metrics.subsystem("input").histogram("gather_duration_seconds",
-                                                                   "Time one gather round took")) {
-}
+      gather_time_(
+          ctx_->self_metrics.subsystem("input").histogram("gather_duration_seconds", "Time one gather round took")) {}
 
 void InputRunner::connect(std::vector<std::shared_ptr<Pipeline>> pipelines) {
   pipelines_ = std::move(pipelines);

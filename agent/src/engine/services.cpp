@@ -32,8 +32,8 @@ void ProcessServices::configure(const AgentConfig& cfg, std::vector<ConfigError>
     errors.push_back(e);
   }
   try {
-    auto routers = std::make_unique<routeros::RouterRegistry>(io_, stats_, health_,
-                                                              spdlog::default_logger()->clone("routeros"));
+    auto routers =
+        std::make_unique<routeros::RouterRegistry>(io_, stats_, health_, spdlog::default_logger()->clone("routeros"));
     if (cfg.routers.IsDefined() && !cfg.routers.IsNull()) routers->configure(cfg.routers, cfg.file);
     impl_->routers = std::move(routers);
   } catch (const ConfigError& e) {

@@ -35,8 +35,10 @@ void append_metric_name(std::string& out, std::string_view raw, bool leading) {
 }
 
 void append_label_name(std::string& out, std::string_view raw) {
-  if (raw.empty() || is_digit(raw[0])) out.push_back('_');
-  else if (raw.substr(0, 2) == "__") out += "tag";
+  if (raw.empty() || is_digit(raw[0]))
+    out.push_back('_');
+  else if (raw.substr(0, 2) == "__")
+    out += "tag";
   for (char c : raw) out.push_back(is_label_char(c) ? c : '_');
 }
 
@@ -53,9 +55,12 @@ void append_label_value(std::string& out, std::string_view value) {
 
 void append_help_text(std::string& out, std::string_view help) {
   for (char c : help) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out.push_back(c);
   }
 }
 
@@ -64,8 +69,7 @@ void append_value(std::string& out, double v) { append_number(out, v, NonFinite:
 void append_value(std::string& out, int64_t v) { append_number(out, v); }
 void append_value(std::string& out, uint64_t v) { append_number(out, v); }
 
-void append_family_header(std::string& out, std::string_view name, std::string_view help,
-                          std::string_view type) {
+void append_family_header(std::string& out, std::string_view name, std::string_view help, std::string_view type) {
   out += "# HELP ";
   out += name;
   out.push_back(' ');

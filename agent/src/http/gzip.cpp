@@ -52,8 +52,10 @@ bool accepts_gzip(std::string_view header) {
     auto semi = elem.find(';');
     auto coding = trim(elem.substr(0, semi));
     auto params = semi == std::string_view::npos ? std::string_view{} : elem.substr(semi + 1);
-    if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) gzip_q = qvalue(params);
-    else if (coding == "*") star_q = qvalue(params);
+    if (iequals(coding, "gzip") || iequals(coding, "x-gzip"))
+      gzip_q = qvalue(params);
+    else if (coding == "*")
+      star_q = qvalue(params);
   }
   if (gzip_q >= 0) return gzip_q > 0;
   return star_q > 0;

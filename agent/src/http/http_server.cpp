@@ -29,8 +29,8 @@ void HttpServer::State::start() {
   std::lock_guard lk(mu_);
   if (acceptor_) return;
   const auto& s = config_->settings;
-  const std::string where = (s.host.find(':') != std::string::npos ? "[" + s.host + "]" : s.host) + ":" +
-                            std::to_string(s.port);
+  const std::string where =
+      (s.host.find(':') != std::string::npos ? "[" + s.host + "]" : s.host) + ":" + std::to_string(s.port);
   boost::system::error_code ec;
   tcp::endpoint ep(boost::asio::ip::make_address(s.host, ec), s.port);
   auto acc = std::make_shared<tcp::acceptor>(boost::asio::make_strand(io));
@@ -72,20 +72,20 @@ void HttpServer::State::stop() {
 }
 
 void HttpServer::State::accept_loop(std::shared_ptr<tcp::acceptor> acc) {
-  acc->async_accept(boost::asio::make_strand(io), [self = shared_from_this(), acc](boost::system::error_code ec,
-                                                                                   tcp::socket sock) {
-    if (!acc->is_open() || ec == boost::asio::error::operation_aborted) return;
-    if (!ec) {
-      self->on_accept(std::move(sock));
-      return self->accept_loop(acc);
-    }
-    // Out of descriptors or similar: wait a little instead of spinning.
-    self->log->warn("http: accept failed: {}; retrying in 100ms", ec.message());
-    auto timer = std::make_shared<boost::asio::steady_timer>(acc->get_executor(), std::chrono::milliseconds(100));
-    timer->async_wait([self, acc, timer](boost::system::error_code) {
-      if (acc->is_open()) self->accept_loop(acc);
-    });
-  });
+  acc->async_accept(
+      boost::asio::make_strand(io), [self = shared_from_this(), acc](boost::system::error_code ec, tcp::socket sock) {
+        if (!acc->is_open() || ec == boost::asio::error::operation_aborted) return;
+        if (!ec) {
+          self->on_accept(std::move(sock));
+          return self->accept_loop(acc);
+        }
+        // Out of descriptors or similar: wait a little instead of spinning.
+        self->log->warn("http: accept failed: {}; retrying in 100ms", ec.message());
+        auto timer = std::make_shared<boost::asio::steady_timer>(acc->get_executor(), std::chrono::milliseconds(100));
+        timer->async_wait([self, acc, timer](boost::system::error_code) {
+          if (acc->is_open()) self->accept_loop(acc);
+        });
+      });
 }
 
 void HttpServer::State::on_accept(tcp::socket sock) {

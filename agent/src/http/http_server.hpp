@@ -53,15 +53,15 @@ class HealthRegistry;
 
 /// `agent.http` options with their defaults.
 struct HttpServerSettings {
-  std::string host = "127.0.0.1";  ///< IPv4/IPv6 literal to bind; `localhost` means 127.0.0.1
-  unsigned short port = 9273;      ///< 0 = let the kernel pick (see HttpServer::port())
-  std::string api_key;             ///< empty = no key required anywhere
+  std::string host = "127.0.0.1";                     ///< IPv4/IPv6 literal to bind; `localhost` means 127.0.0.1
+  unsigned short port = 9273;                         ///< 0 = let the kernel pick (see HttpServer::port())
+  std::string api_key;                                ///< empty = no key required anywhere
   Duration read_timeout = std::chrono::seconds(10);   ///< whole request, incl. keep-alive idle
   Duration write_timeout = std::chrono::seconds(30);  ///< whole response
-  size_t max_connections = 128;          ///< concurrent connections; beyond → 503 and close
-  size_t max_header_bytes = 16 * 1024;   ///< request line + headers; beyond → 431
-  size_t max_body_bytes = 1024 * 1024;   ///< request body; beyond → 413
-  bool gzip = true;                      ///< compress responses for clients that accept gzip
+  size_t max_connections = 128;                       ///< concurrent connections; beyond → 503 and close
+  size_t max_header_bytes = 16 * 1024;                ///< request line + headers; beyond → 431
+  size_t max_body_bytes = 1024 * 1024;                ///< request body; beyond → 413
+  bool gzip = true;                                   ///< compress responses for clients that accept gzip
 };
 
 /// Parses the `agent.http` section:
@@ -127,13 +127,13 @@ class HttpServer : public HttpRoutes {
 /// /proc/stat, /proc/self/fd and getrlimit(2) (proc(5)). Fields that cannot be
 /// read are left at -1.
 struct ProcessStats {
-  double cpu_seconds = -1;           ///< user + system CPU time, seconds
-  double resident_memory_bytes = -1; ///< RSS, bytes
-  double virtual_memory_bytes = -1;  ///< VSZ, bytes
-  double start_time_seconds = -1;    ///< process start, seconds since the Unix epoch
-  double open_fds = -1;              ///< open file descriptors
-  double max_fds = -1;               ///< RLIMIT_NOFILE soft limit
-  double threads = -1;               ///< OS threads
+  double cpu_seconds = -1;            ///< user + system CPU time, seconds
+  double resident_memory_bytes = -1;  ///< RSS, bytes
+  double virtual_memory_bytes = -1;   ///< VSZ, bytes
+  double start_time_seconds = -1;     ///< process start, seconds since the Unix epoch
+  double open_fds = -1;               ///< open file descriptors
+  double max_fds = -1;                ///< RLIMIT_NOFILE soft limit
+  double threads = -1;                ///< OS threads
 };
 
 /// Reads ProcessStats now (a few small procfs reads; never blocks on I/O).

@@ -36,8 +36,7 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
     bool protect = true;
   };
 
-  State(boost::asio::io_context& io, SelfMetrics& stats, HealthRegistry& health,
-        std::shared_ptr<spdlog::logger> log);
+  State(boost::asio::io_context& io, SelfMetrics& stats, HealthRegistry& health, std::shared_ptr<spdlog::logger> log);
 
   boost::asio::io_context& io;
   SelfMetrics& stats;

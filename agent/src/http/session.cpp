@@ -93,16 +93,16 @@ void Session::read_next() {
 }
 
 void Session::on_read(beast::error_code ec) {
-  if (ec == bhttp::error::end_of_stream || ec == boost::asio::error::operation_aborted ||
-      ec == beast::error::timeout || ec == boost::asio::error::connection_reset ||
-      ec == boost::asio::error::eof || ec == bhttp::error::partial_message) {
+  if (ec == bhttp::error::end_of_stream || ec == boost::asio::error::operation_aborted || ec == beast::error::timeout ||
+      ec == boost::asio::error::connection_reset || ec == boost::asio::error::eof ||
+      ec == bhttp::error::partial_message) {
     return shutdown();  // client went away, idle/slow client timed out, or stop()
   }
   if (ec == bhttp::error::body_limit)
     return fail_request(413, "request body larger than " + std::to_string(cfg_->settings.max_body_bytes) + " bytes");
   if (ec == bhttp::error::header_limit)
-    return fail_request(431, "request header larger than " + std::to_string(cfg_->settings.max_header_bytes) +
-                                 " bytes");
+    return fail_request(431,
+                        "request header larger than " + std::to_string(cfg_->settings.max_header_bytes) + " bytes");
   if (ec) return fail_request(400, "malformed HTTP request: " + ec.message());
 
   auto msg = parser_->release();
@@ -125,11 +125,14 @@ void Session::fail_request(int status, const std::string& message) {
   res.status = status;
   res.content_type = "application/json";
   res.body = nlohmann::json{{"error", message}}.dump() + "\n";
-  state_->log->debug("http: {} from {}: {}", status, [&] {
-    beast::error_code e;
-    auto ep = stream_.socket().remote_endpoint(e);
-    return e ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
-  }(), message);
+  state_->log->debug(
+      "http: {} from {}: {}", status,
+      [&] {
+        beast::error_code e;
+        auto ep = stream_.socket().remote_endpoint(e);
+        return e ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+      }(),
+      message);
   send(std::move(res), "other", Pending{11, false, false, false});
 }
 

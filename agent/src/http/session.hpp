@@ -35,11 +35,11 @@ class Session : public std::enable_shared_from_this<Session> {
   static void reject(boost::asio::ip::tcp::socket&& sock);
 
  private:
-  struct Pending {           ///< what the response needs to know about its request
+  struct Pending {  ///< what the response needs to know about its request
     unsigned version = 11;
     bool keep_alive = false;
     bool head = false;
-    bool gzip = false;       ///< client accepts gzip and the server allows it
+    bool gzip = false;  ///< client accepts gzip and the server allows it
   };
 
   void read_next();

@@ -36,7 +36,6 @@ bool parse_listen(const std::string& text, std::string& host, unsigned short& po
   return true;
 }
 
-
 }  // namespace
 
 HttpServerSettings parse_http_settings(const Options& o) {
@@ -48,7 +47,8 @@ HttpServerSettings parse_http_settings(const Options& o) {
   s.api_key = o.get_string("api_key", "");
   s.read_timeout = o.get_duration("read_timeout", s.read_timeout, Duration(1));
   s.write_timeout = o.get_duration("write_timeout", s.write_timeout, Duration(1));
-  s.max_connections = static_cast<size_t>(o.get_int("max_connections", static_cast<int64_t>(s.max_connections), 1, 65535));
+  s.max_connections =
+      static_cast<size_t>(o.get_int("max_connections", static_cast<int64_t>(s.max_connections), 1, 65535));
   s.max_header_bytes =
       static_cast<size_t>(o.get_int("max_header_bytes", static_cast<int64_t>(s.max_header_bytes), 1024, 1 << 20));
   s.max_body_bytes =

@@ -16,9 +16,7 @@ size_t length_prefix_size(uint64_t len) {
 
 void append_length(std::string& out, uint64_t len) {
   switch (length_prefix_size(len)) {
-    case 1:
-      out.push_back(static_cast<char>(len));
-      break;
+    case 1: out.push_back(static_cast<char>(len)); break;
     case 2:
       len |= 0x8000;
       out.push_back(static_cast<char>(len >> 8));
@@ -66,13 +64,9 @@ void append_sentence_impl(std::string& out, std::span<const W> words) {
 }
 }  // namespace
 
-void append_sentence(std::string& out, std::span<const std::string> words) {
-  append_sentence_impl(out, words);
-}
+void append_sentence(std::string& out, std::span<const std::string> words) { append_sentence_impl(out, words); }
 
-void append_sentence(std::string& out, std::span<const std::string_view> words) {
-  append_sentence_impl(out, words);
-}
+void append_sentence(std::string& out, std::span<const std::string_view> words) { append_sentence_impl(out, words); }
 
 std::string encode_sentence(std::span<const std::string> words) {
   std::string out;
@@ -126,13 +120,19 @@ bool Decoder::next_sentence() {
     const auto* p = reinterpret_cast<const unsigned char*>(in_ + pos_);
     const unsigned char b0 = p[0];
     size_t prefix;
-    if (b0 < 0x80) prefix = 1;
-    else if (b0 < 0xC0) prefix = 2;
-    else if (b0 < 0xE0) prefix = 3;
-    else if (b0 < 0xF0) prefix = 4;
-    else if (b0 == 0xF0) prefix = 5;
-    else fail("RouterOS API protocol error: reserved control byte 0x" + std::string(1, "0123456789abcdef"[b0 >> 4]) +
-              std::string(1, "0123456789abcdef"[b0 & 15]) + " where a word length was expected");
+    if (b0 < 0x80)
+      prefix = 1;
+    else if (b0 < 0xC0)
+      prefix = 2;
+    else if (b0 < 0xE0)
+      prefix = 3;
+    else if (b0 < 0xF0)
+      prefix = 4;
+    else if (b0 == 0xF0)
+      prefix = 5;
+    else
+      fail("RouterOS API protocol error: reserved control byte 0x" + std::string(1, "0123456789abcdef"[b0 >> 4]) +
+           std::string(1, "0123456789abcdef"[b0 & 15]) + " where a word length was expected");
     if (in_size_ - pos_ < prefix) return false;
     uint64_t len;
     switch (prefix) {

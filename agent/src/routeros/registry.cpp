@@ -9,7 +9,6 @@
 
 namespace routerpulse::routeros {
 
-
 RouterConfig parse_router_config(const Options& o, const std::string& name) {
   RouterConfig c;
   c.name = name;
@@ -33,15 +32,16 @@ RouterConfig parse_router_config(const Options& o, const std::string& name) {
   c.reconnect_initial = o.get_duration("reconnect_initial", c.reconnect_initial, Duration(1));
   c.reconnect_max = o.get_duration("reconnect_max", c.reconnect_max, Duration(1));
   if (c.reconnect_initial > c.reconnect_max)
-    throw o.error("reconnect_initial", "must not be greater than reconnect_max (" + format_duration(c.reconnect_max) + ")");
+    throw o.error("reconnect_initial",
+                  "must not be greater than reconnect_max (" + format_duration(c.reconnect_max) + ")");
   c.max_pending = static_cast<size_t>(o.get_int("max_pending", static_cast<int64_t>(c.max_pending), 1, 10000000));
   c.limits.max_word_bytes =
       static_cast<size_t>(o.get_int("max_word_bytes", static_cast<int64_t>(c.limits.max_word_bytes), 1024, 1ll << 32));
   c.limits.max_sentence_bytes = static_cast<size_t>(
       o.get_int("max_sentence_bytes", static_cast<int64_t>(c.limits.max_sentence_bytes), 1024, 1ll << 34));
   if (c.limits.max_sentence_bytes < c.limits.max_word_bytes)
-    throw o.error("max_sentence_bytes", "must be at least max_word_bytes (" +
-                                            std::to_string(c.limits.max_word_bytes) + ")");
+    throw o.error("max_sentence_bytes",
+                  "must be at least max_word_bytes (" + std::to_string(c.limits.max_word_bytes) + ")");
   return c;
 }
 

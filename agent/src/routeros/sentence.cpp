@@ -132,11 +132,16 @@ Reply parse_reply(std::span<const std::string_view> words) {
   if (words.empty()) throw ProtocolError("RouterOS API protocol error: empty reply sentence");
   Reply r;
   const std::string_view head = words[0];
-  if (head == "!re") r.type = ReplyType::re;
-  else if (head == "!done") r.type = ReplyType::done;
-  else if (head == "!trap") r.type = ReplyType::trap;
-  else if (head == "!fatal") r.type = ReplyType::fatal;
-  else if (head == "!empty") r.type = ReplyType::empty;
+  if (head == "!re")
+    r.type = ReplyType::re;
+  else if (head == "!done")
+    r.type = ReplyType::done;
+  else if (head == "!trap")
+    r.type = ReplyType::trap;
+  else if (head == "!fatal")
+    r.type = ReplyType::fatal;
+  else if (head == "!empty")
+    r.type = ReplyType::empty;
   else {
     std::string shown(head.substr(0, 64));
     for (auto& c : shown)

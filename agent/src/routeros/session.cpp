@@ -119,8 +119,8 @@ void Session::unobserve_state(uint64_t id) {
 
 Session::Counters Session::counters() const {
   const auto& c = impl_->counters_;
-  return Counters{c.connects.load(), c.connect_attempts.load(), c.commands_sent.load(),
-                  c.replies_received.load(), c.bytes_received.load(), c.streams_active.load()};
+  return Counters{c.connects.load(),         c.connect_attempts.load(), c.commands_sent.load(),
+                  c.replies_received.load(), c.bytes_received.load(),   c.streams_active.load()};
 }
 
 boost::asio::any_io_executor Session::executor() const { return impl_->strand_; }

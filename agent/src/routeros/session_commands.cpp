@@ -8,9 +8,7 @@
 namespace routerpulse::routeros::detail {
 
 namespace {
-std::string dur(Clock::duration d) {
-  return format_duration(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
-}
+std::string dur(Clock::duration d) { return format_duration(std::chrono::duration_cast<std::chrono::nanoseconds>(d)); }
 }  // namespace
 
 std::string SessionImpl::strip_router(const std::string& message) const {
@@ -21,8 +19,7 @@ std::string SessionImpl::strip_router(const std::string& message) const {
 Histogram& SessionImpl::latency(const std::string& command) {
   auto it = latency_.find(command);
   if (it != latency_.end()) return *it->second;
-  auto& h = stats_.histogram("routeros", "api_latency_seconds",
-                             "Time from sending a RouterOS API command to its !done",
+  auto& h = stats_.histogram("routeros", "api_latency_seconds", "Time from sending a RouterOS API command to its !done",
                              {{"router", cfg.name}, {"command", command}});
   latency_.emplace(command, &h);
   return h;
@@ -36,18 +33,22 @@ void SessionImpl::execute(std::shared_ptr<PendingCommand> p, Clock::duration tim
     return;
   }
   if (queue_.size() + inflight_.size() >= cfg.max_pending) {
-    complete(p, Result{make_error(ErrorKind::overloaded, p->cmd.path() + ": more than " +
-                                                             std::to_string(cfg.max_pending) +
-                                                             " commands pending (max_pending)"),
-                       {}, {}, false});
+    complete(p,
+             Result{make_error(ErrorKind::overloaded, p->cmd.path() + ": more than " + std::to_string(cfg.max_pending) +
+                                                          " commands pending (max_pending)"),
+                    {},
+                    {},
+                    false});
     return;
   }
   p->timer.expires_after(timeout);
   p->timer.async_wait([self = shared_from_this(), p, timeout](boost::system::error_code ec) {
     if (!ec) self->on_command_timeout(p, timeout);
   });
-  if (state_.load() == SessionState::up) send_command(p);
-  else queue_.push_back(p);
+  if (state_.load() == SessionState::up)
+    send_command(p);
+  else
+    queue_.push_back(p);
 }
 
 void SessionImpl::send_internal(Command cmd, std::function<void(Result)> done, Clock::duration timeout) {
@@ -111,8 +112,8 @@ void SessionImpl::on_command_timeout(const std::shared_ptr<PendingCommand>& p, C
   if (!p->internal) count_error(ErrorKind::timeout);
   const bool stalled = sent_on_this_connection && state_.load() == SessionState::up &&
                        Clock::now() - std::max(last_rx_, p->sent_at) >= timeout;
-  complete(p, Result{make_error(ErrorKind::timeout, p->cmd.path() + " timed out after " + dur(timeout)), {}, {},
-                     false});
+  complete(p,
+           Result{make_error(ErrorKind::timeout, p->cmd.path() + " timed out after " + dur(timeout)), {}, {}, false});
   // Nothing at all arrived since the command was sent: the connection is dead.
   if (stalled && state_.load() == SessionState::up)
     fail_connection(make_error(ErrorKind::timeout, "no reply from the router for " + dur(timeout) + "; reconnecting"),
@@ -121,12 +122,8 @@ void SessionImpl::on_command_timeout(const std::shared_ptr<PendingCommand>& p, C
 
 void SessionImpl::handle_command_reply(const std::shared_ptr<PendingCommand>& p, Reply&& r) {
   switch (r.type) {
-    case ReplyType::re:
-      p->result.rows.push_back(std::move(r));
-      break;
-    case ReplyType::empty:
-      p->result.empty = true;
-      break;
+    case ReplyType::re: p->result.rows.push_back(std::move(r)); break;
+    case ReplyType::empty: p->result.empty = true; break;
     case ReplyType::trap:
       if (!p->result.error) {
         p->result.error = make_error(ErrorKind::trap, p->cmd.path() + ": " + r.message(), r.category());
@@ -141,8 +138,7 @@ void SessionImpl::handle_command_reply(const std::shared_ptr<PendingCommand>& p,
       complete(p, std::move(res));
       break;
     }
-    case ReplyType::fatal:
-      break;  // handled by handle_reply
+    case ReplyType::fatal: break;  // handled by handle_reply
   }
 }
 
@@ -174,15 +170,14 @@ void SessionImpl::handle_reply(Reply&& r) {
 }
 
 void SessionImpl::fail_inflight(const Error& cause) {
-  const ErrorKind kind = (cause.kind == ErrorKind::fatal || cause.kind == ErrorKind::protocol ||
-                          cause.kind == ErrorKind::stopped)
-                             ? cause.kind
-                             : ErrorKind::disconnected;
+  const ErrorKind kind =
+      (cause.kind == ErrorKind::fatal || cause.kind == ErrorKind::protocol || cause.kind == ErrorKind::stopped)
+          ? cause.kind
+          : ErrorKind::disconnected;
   const std::string why = strip_router(cause.message);
   auto inflight = std::move(inflight_);
   inflight_.clear();
-  for (auto& [tag, p] : inflight)
-    complete(p, Result{make_error(kind, p->cmd.path() + ": " + why), {}, {}, false});
+  for (auto& [tag, p] : inflight) complete(p, Result{make_error(kind, p->cmd.path() + ": " + why), {}, {}, false});
   ignored_tags_.clear();
   stream_tags_.clear();
   for (auto& [id, e] : streams_) {
@@ -191,8 +186,8 @@ void SessionImpl::fail_inflight(const Error& cause) {
     e->idle_timer.cancel();
     if (kind == ErrorKind::stopped) continue;
     e->interrupted = true;
-    emit_event(e, StreamEvent{StreamEventType::interrupted,
-                              make_error(kind, e->handle->command().path() + ": " + why)});
+    emit_event(e,
+               StreamEvent{StreamEventType::interrupted, make_error(kind, e->handle->command().path() + ": " + why)});
   }
 }
 
@@ -261,9 +256,7 @@ void SessionImpl::handle_stream_reply(const std::shared_ptr<StreamEntry>& e, Rep
       break;
     }
     case ReplyType::empty:
-    case ReplyType::fatal:
-      e->last_reply = Clock::now();
-      break;
+    case ReplyType::fatal: e->last_reply = Clock::now(); break;
   }
 }
 

@@ -13,9 +13,7 @@ namespace routerpulse::routeros::detail {
 namespace {
 constexpr size_t kReadChunk = 64 * 1024;
 
-std::string dur(Clock::duration d) {
-  return format_duration(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
-}
+std::string dur(Clock::duration d) { return format_duration(std::chrono::duration_cast<std::chrono::nanoseconds>(d)); }
 }  // namespace
 
 SessionImpl::SessionImpl(boost::asio::io_context& io, RouterConfig c, SelfMetrics& stats, HealthRegistry* health,
@@ -27,16 +25,16 @@ SessionImpl::SessionImpl(boost::asio::io_context& io, RouterConfig c, SelfMetric
       health_(health),
       up_gauge_(stats.gauge("routeros", "session_up", "1 while the API session to the router is logged in",
                             {{"router", cfg.name}})),
-      reconnects_(stats.counter("routeros", "reconnects_total",
-                                "API connection attempts after the first one", {{"router", cfg.name}})),
+      reconnects_(stats.counter("routeros", "reconnects_total", "API connection attempts after the first one",
+                                {{"router", cfg.name}})),
       resolver_(strand_),
       decoder_(cfg.limits),
       connect_timer_(strand_),
       backoff_timer_(strand_),
       keepalive_timer_(strand_),
       rng_(std::random_device{}()) {
-  for (ErrorKind k : {ErrorKind::timeout, ErrorKind::trap, ErrorKind::fatal, ErrorKind::protocol,
-                      ErrorKind::connect, ErrorKind::login})
+  for (ErrorKind k : {ErrorKind::timeout, ErrorKind::trap, ErrorKind::fatal, ErrorKind::protocol, ErrorKind::connect,
+                      ErrorKind::login})
     errors_[k] = &stats.counter("routeros", "errors_total", "RouterOS API errors by kind",
                                 {{"router", cfg.name}, {"kind", to_string(k)}});
 }
@@ -108,10 +106,9 @@ void SessionImpl::connect() {
     if (ec || gen != self->gen_) return;
     auto s = self->state_.load();
     if (s == SessionState::connecting || s == SessionState::logging_in)
-      self->fail_connection(self->make_error(
-          s == SessionState::logging_in ? ErrorKind::login : ErrorKind::connect,
-          std::string(s == SessionState::logging_in ? "login" : "connect") + " timed out after " +
-              dur(self->cfg.connect_timeout)));
+      self->fail_connection(self->make_error(s == SessionState::logging_in ? ErrorKind::login : ErrorKind::connect,
+                                             std::string(s == SessionState::logging_in ? "login" : "connect") +
+                                                 " timed out after " + dur(self->cfg.connect_timeout)));
   });
   resolver_.async_resolve(
       cfg.host, std::to_string(cfg.effective_port()),
@@ -122,19 +119,18 @@ void SessionImpl::connect() {
               self->make_error(ErrorKind::connect, "cannot resolve " + self->cfg.host + ": " + ec.message()));
           return;
         }
-        boost::asio::async_connect(self->transport_->socket(), results,
-                                   [self, gen, tr = self->transport_](boost::system::error_code ec2,
-                                                                      const tcp::endpoint&) {
-                                     if (gen != self->gen_) return;
-                                     if (ec2) {
-                                       self->fail_connection(self->make_error(
-                                           ErrorKind::connect, "cannot connect to " + self->cfg.host + ":" +
-                                                                   std::to_string(self->cfg.effective_port()) +
-                                                                   ": " + ec2.message()));
-                                       return;
-                                     }
-                                     self->on_connected(gen);
-                                   });
+        boost::asio::async_connect(
+            self->transport_->socket(), results,
+            [self, gen, tr = self->transport_](boost::system::error_code ec2, const tcp::endpoint&) {
+              if (gen != self->gen_) return;
+              if (ec2) {
+                self->fail_connection(self->make_error(
+                    ErrorKind::connect, "cannot connect to " + self->cfg.host + ":" +
+                                            std::to_string(self->cfg.effective_port()) + ": " + ec2.message()));
+                return;
+              }
+              self->on_connected(gen);
+            });
       });
 }
 
@@ -148,16 +144,16 @@ void SessionImpl::on_connected(uint64_t gen) {
     return;
   }
   const std::string server = cfg.tls_server_name.empty() ? cfg.host : cfg.tls_server_name;
-  transport_->async_handshake(server, cfg.tls_verify,
-                              [self = shared_from_this(), gen, tr = transport_](boost::system::error_code e) {
-    if (gen != self->gen_) return;
-    if (e) {
-      self->fail_connection(self->make_error(ErrorKind::connect, "TLS handshake failed: " + e.message()));
-      return;
-    }
-    self->start_read(gen);
-    self->login();
-  });
+  transport_->async_handshake(
+      server, cfg.tls_verify, [self = shared_from_this(), gen, tr = transport_](boost::system::error_code e) {
+        if (gen != self->gen_) return;
+        if (e) {
+          self->fail_connection(self->make_error(ErrorKind::connect, "TLS handshake failed: " + e.message()));
+          return;
+        }
+        self->start_read(gen);
+        self->login();
+      });
 }
 
 void SessionImpl::login() {
@@ -198,16 +194,17 @@ void SessionImpl::login_legacy_response(const std::string& challenge) {
   }
   Command cmd("/login");
   cmd.attr("name", cfg.username).attr("response", response);
-  send_internal(std::move(cmd),
-                [this](Result r) {
-                  if (r.error.kind == ErrorKind::trap) {
-                    fail_connection(make_error(ErrorKind::login, "login refused: " + strip_router(r.error.message)));
-                    return;
-                  }
-                  if (r.error) return;
-                  on_logged_in();
-                },
-                cfg.connect_timeout);
+  send_internal(
+      std::move(cmd),
+      [this](Result r) {
+        if (r.error.kind == ErrorKind::trap) {
+          fail_connection(make_error(ErrorKind::login, "login refused: " + strip_router(r.error.message)));
+          return;
+        }
+        if (r.error) return;
+        on_logged_in();
+      },
+      cfg.connect_timeout);
 }
 
 void SessionImpl::on_logged_in() {
@@ -216,8 +213,7 @@ void SessionImpl::on_logged_in() {
   ever_up_ = true;
   last_error_.clear();
   counters_.connects.fetch_add(1);
-  log_->info("router {}: API session up ({}:{}{})", cfg.name, cfg.host, cfg.effective_port(),
-             cfg.tls ? ", TLS" : "");
+  log_->info("router {}: API session up ({}:{}{})", cfg.name, cfg.host, cfg.effective_port(), cfg.tls ? ", TLS" : "");
   set_state(SessionState::up, "");
   auto queued = std::move(queue_);
   queue_.clear();
@@ -229,18 +225,18 @@ void SessionImpl::on_logged_in() {
 
 void SessionImpl::start_read(uint64_t gen) {
   if (!rbuf_) rbuf_.reset(new char[kReadChunk]);
-  transport_->async_read_some(boost::asio::buffer(rbuf_.get(), kReadChunk),
-                              [self = shared_from_this(), gen, tr = transport_](boost::system::error_code ec, size_t n) {
-                                if (gen != self->gen_) return;
-                                if (ec) {
-                                  self->fail_connection(self->make_error(
-                                      ErrorKind::connect,
-                                      ec == boost::asio::error::eof ? "connection closed by the router"
-                                                                    : "connection lost: " + ec.message()));
-                                  return;
-                                }
-                                self->on_read(gen, n);
-                              });
+  transport_->async_read_some(
+      boost::asio::buffer(rbuf_.get(), kReadChunk),
+      [self = shared_from_this(), gen, tr = transport_](boost::system::error_code ec, size_t n) {
+        if (gen != self->gen_) return;
+        if (ec) {
+          self->fail_connection(self->make_error(ErrorKind::connect, ec == boost::asio::error::eof
+                                                                         ? "connection closed by the router"
+                                                                         : "connection lost: " + ec.message()));
+          return;
+        }
+        self->on_read(gen, n);
+      });
 }
 
 void SessionImpl::on_read(uint64_t gen, size_t n) {
@@ -270,18 +266,17 @@ void SessionImpl::start_write() {
   write_in_flight_ = true;
   writing_.swap(out_);
   out_.clear();
-  transport_->async_write(boost::asio::buffer(writing_),
-                          [self = shared_from_this(), gen = gen_, tr = transport_](boost::system::error_code ec, size_t) {
-                            if (gen != self->gen_) return;
-                            self->write_in_flight_ = false;
-                            self->writing_.clear();
-                            if (ec) {
-                              self->fail_connection(
-                                  self->make_error(ErrorKind::connect, "write failed: " + ec.message()));
-                              return;
-                            }
-                            self->start_write();
-                          });
+  transport_->async_write(boost::asio::buffer(writing_), [self = shared_from_this(), gen = gen_, tr = transport_](
+                                                             boost::system::error_code ec, size_t) {
+    if (gen != self->gen_) return;
+    self->write_in_flight_ = false;
+    self->writing_.clear();
+    if (ec) {
+      self->fail_connection(self->make_error(ErrorKind::connect, "write failed: " + ec.message()));
+      return;
+    }
+    self->start_write();
+  });
 }
 
 void SessionImpl::fail_connection(const Error& cause, bool count) {
@@ -296,8 +291,10 @@ void SessionImpl::fail_connection(const Error& cause, bool count) {
   probe_in_flight_ = false;
   if (count) count_error(cause.kind);
   last_error_ = cause.message;
-  if (state_.load() == SessionState::up) log_->warn("{}", cause.message);
-  else log_->debug("{}", cause.message);
+  if (state_.load() == SessionState::up)
+    log_->warn("{}", cause.message);
+  else
+    log_->debug("{}", cause.message);
   fail_inflight(cause);
   schedule_reconnect();
 }
@@ -312,7 +309,8 @@ void SessionImpl::schedule_reconnect() {
   ++backoff_attempt_;
   std::uniform_int_distribution<int64_t> dist(d.count() / 2, std::max<int64_t>(d.count(), 1));
   const nanoseconds delay(dist(rng_));
-  set_state(SessionState::backoff, last_error_ + "; retrying in " + format_duration(duration_cast<milliseconds>(delay)));
+  set_state(SessionState::backoff,
+            last_error_ + "; retrying in " + format_duration(duration_cast<milliseconds>(delay)));
   backoff_timer_.expires_after(delay);
   backoff_timer_.async_wait([self = shared_from_this(), gen = gen_](boost::system::error_code ec) {
     if (ec || gen != self->gen_ || self->stopped_) return;
@@ -334,15 +332,16 @@ void SessionImpl::on_keepalive(uint64_t gen) {
   const auto idle = Clock::now() - last_rx_;
   if (idle >= cfg.keepalive && !probe_in_flight_) {
     probe_in_flight_ = true;
-    send_internal(Command("/system/identity/print"),
-                  [this, gen](Result r) {
-                    if (gen != gen_) return;
-                    probe_in_flight_ = false;
-                    if (r.error.kind == ErrorKind::timeout)
-                      fail_connection(make_error(ErrorKind::timeout, "keepalive probe unanswered for " +
-                                                                         dur(cfg.timeout) + "; reconnecting"));
-                  },
-                  cfg.timeout);
+    send_internal(
+        Command("/system/identity/print"),
+        [this, gen](Result r) {
+          if (gen != gen_) return;
+          probe_in_flight_ = false;
+          if (r.error.kind == ErrorKind::timeout)
+            fail_connection(make_error(ErrorKind::timeout,
+                                       "keepalive probe unanswered for " + dur(cfg.timeout) + "; reconnecting"));
+        },
+        cfg.timeout);
   }
   arm_keepalive();
 }
@@ -359,12 +358,14 @@ void SessionImpl::stop(std::function<void()> done) {
     const Error err = make_error(ErrorKind::stopped, "session stopped");
     auto queued = std::move(queue_);
     queue_.clear();
-    for (auto& p : queued) complete(p, Result{make_error(ErrorKind::stopped, p->cmd.path() + ": session stopped"), {}, {}, false});
+    for (auto& p : queued)
+      complete(p, Result{make_error(ErrorKind::stopped, p->cmd.path() + ": session stopped"), {}, {}, false});
     auto streams = std::move(streams_);
     streams_.clear();
     stream_tags_.clear();
     fail_inflight(err);
-    for (auto& [id, e] : streams) end_stream(e, make_error(ErrorKind::stopped, e->handle->command().path() + ": session stopped"));
+    for (auto& [id, e] : streams)
+      end_stream(e, make_error(ErrorKind::stopped, e->handle->command().path() + ": session stopped"));
     set_state(SessionState::stopped, "stopped");
     log_->debug("router {}: session stopped", cfg.name);
   }

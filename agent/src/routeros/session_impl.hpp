@@ -40,9 +40,9 @@ struct PendingCommand {
   Command cmd;
   std::function<void(Result)> done;
   boost::asio::any_io_executor executor;
-  bool internal = false;       // login / keepalive / cancel: `done` runs inline on the strand
+  bool internal = false;  // login / keepalive / cancel: `done` runs inline on the strand
   bool sent = false;
-  std::string tag;             // set when sent
+  std::string tag;  // set when sent
   Clock::time_point sent_at{};
   Result result;
   boost::asio::steady_timer timer;
@@ -55,9 +55,9 @@ struct StreamEntry {
   std::function<void(const Reply&)> on_reply;
   std::function<void(const StreamEvent&)> on_event;
   StreamOptions opts;
-  std::string tag;             // tag of the running instance, empty when not sent
-  bool interrupted = false;    // lost with a connection; `resumed` is due when re-sent
-  Error trap;                  // `!trap` seen; reported when `!done` ends the stream
+  std::string tag;           // tag of the running instance, empty when not sent
+  bool interrupted = false;  // lost with a connection; `resumed` is due when re-sent
+  Error trap;                // `!trap` seen; reported when `!done` ends the stream
   Clock::time_point last_reply{};
   boost::asio::steady_timer idle_timer;
 };
@@ -83,8 +83,8 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
   std::atomic<SessionState> state_{SessionState::idle};
   std::atomic<uint64_t> next_id_{1};
   struct AtomicCounters {
-    std::atomic<uint64_t> connects{0}, connect_attempts{0}, commands_sent{0}, replies_received{0},
-        bytes_received{0}, streams_active{0};
+    std::atomic<uint64_t> connects{0}, connect_attempts{0}, commands_sent{0}, replies_received{0}, bytes_received{0},
+        streams_active{0};
   } counters_;
 
   Error make_error(ErrorKind kind, const std::string& what, int category = -1) const;

@@ -14,8 +14,10 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(bool verify, const s
   if (verify) {
     ctx->set_verify_mode(ssl::verify_peer);
     boost::system::error_code ec;
-    if (ca_file.empty()) ctx->set_default_verify_paths(ec);
-    else ctx->load_verify_file(ca_file, ec);
+    if (ca_file.empty())
+      ctx->set_default_verify_paths(ec);
+    else
+      ctx->load_verify_file(ca_file, ec);
     if (ec)
       throw std::runtime_error("cannot load TLS CA " + (ca_file.empty() ? std::string("default paths") : ca_file) +
                                ": " + ec.message());
@@ -29,8 +31,10 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(bool verify, const s
 
 Transport::Transport(const SessionStrand& strand, std::shared_ptr<boost::asio::ssl::context> tls)
     : ctx_(std::move(tls)) {
-  if (ctx_) tls_ = std::make_unique<boost::asio::ssl::stream<tcp::socket>>(strand, *ctx_);
-  else plain_.emplace(strand);
+  if (ctx_)
+    tls_ = std::make_unique<boost::asio::ssl::stream<tcp::socket>>(strand, *ctx_);
+  else
+    plain_.emplace(strand);
 }
 
 void Transport::prepare_tls(const std::string& server_name, bool verify) {

@@ -42,14 +42,18 @@ class Transport {
 
   template <class Buffer, class Handler>
   void async_read_some(const Buffer& b, Handler&& h) {
-    if (tls_) tls_->async_read_some(b, std::forward<Handler>(h));
-    else plain_->async_read_some(b, std::forward<Handler>(h));
+    if (tls_)
+      tls_->async_read_some(b, std::forward<Handler>(h));
+    else
+      plain_->async_read_some(b, std::forward<Handler>(h));
   }
 
   template <class Buffer, class Handler>
   void async_write(const Buffer& b, Handler&& h) {
-    if (tls_) boost::asio::async_write(*tls_, b, std::forward<Handler>(h));
-    else boost::asio::async_write(*plain_, b, std::forward<Handler>(h));
+    if (tls_)
+      boost::asio::async_write(*tls_, b, std::forward<Handler>(h));
+    else
+      boost::asio::async_write(*plain_, b, std::forward<Handler>(h));
   }
 
   /// Closes the socket; pending operations complete with operation_aborted.

@@ -86,15 +86,24 @@ std::optional<std::chrono::nanoseconds> parse_ros_duration(std::string_view text
     std::string_view unit = text.substr(us, i - us);
     int64_t mul;
     unsigned bit;
-    if (unit == "w") mul = 7 * 86400 * kNsPerSec, bit = 1;
-    else if (unit == "d") mul = 86400 * kNsPerSec, bit = 2;
-    else if (unit == "h") mul = 3600 * kNsPerSec, bit = 4;
-    else if (unit == "m") mul = 60 * kNsPerSec, bit = 8;
-    else if (unit == "s") mul = kNsPerSec, bit = 16;
-    else if (unit == "ms") mul = 1000000, bit = 32;
-    else if (unit == "us") mul = 1000, bit = 64;
-    else if (unit == "ns") mul = 1, bit = 128;
-    else return std::nullopt;
+    if (unit == "w")
+      mul = 7 * 86400 * kNsPerSec, bit = 1;
+    else if (unit == "d")
+      mul = 86400 * kNsPerSec, bit = 2;
+    else if (unit == "h")
+      mul = 3600 * kNsPerSec, bit = 4;
+    else if (unit == "m")
+      mul = 60 * kNsPerSec, bit = 8;
+    else if (unit == "s")
+      mul = kNsPerSec, bit = 16;
+    else if (unit == "ms")
+      mul = 1000000, bit = 32;
+    else if (unit == "us")
+      mul = 1000, bit = 64;
+    else if (unit == "ns")
+      mul = 1, bit = 128;
+    else
+      return std::nullopt;
     if (seen & bit) return std::nullopt;
     seen |= bit;
     if (!add_mul(total, v, mul)) return std::nullopt;
@@ -158,9 +167,12 @@ std::optional<double> parse_ros_number(std::string_view text) noexcept {
   size_t i = (text[0] == '-') ? 1 : 0;
   bool digits = false, dot = false;
   for (; i < text.size(); ++i) {
-    if (is_digit(text[i])) digits = true;
-    else if (text[i] == '.' && !dot) dot = true;
-    else return std::nullopt;
+    if (is_digit(text[i]))
+      digits = true;
+    else if (text[i] == '.' && !dot)
+      dot = true;
+    else
+      return std::nullopt;
   }
   if (!digits) return std::nullopt;
   char buf[72];

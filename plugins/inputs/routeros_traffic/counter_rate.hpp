@@ -49,8 +49,8 @@ struct CounterSample {
 /// The outcome of counter_delta().
 struct CounterDelta {
   CounterEvent event = CounterEvent::first;
-  uint64_t delta = 0;               ///< units since the previous sample (0 on first/reset/no_time)
-  std::optional<double> per_second; ///< delta / elapsed seconds, when a rate exists
+  uint64_t delta = 0;                ///< units since the previous sample (0 on first/reset/no_time)
+  std::optional<double> per_second;  ///< delta / elapsed seconds, when a rate exists
 };
 
 /// Delta and rate from `prev` (nullopt = no previous sample) to `cur`.

@@ -65,10 +65,9 @@ void GatherRound::issue(size_t idx, Cmd which, rr::Command cmd) {
   rr::CommandOptions co;
   co.timeout = timeout_;
   co.executor = input_.ctx().strand;
-  p.router->api().execute(std::move(cmd),
-                          input_.guarded([self = shared_from_this(), idx, which](rr::Result r) {
-                            self->on_result(idx, which, std::move(r));
-                          }),
+  p.router->api().execute(std::move(cmd), input_.guarded([self = shared_from_this(), idx, which](rr::Result r) {
+    self->on_result(idx, which, std::move(r));
+  }),
                           co);
 }
 
@@ -95,10 +94,12 @@ void GatherRound::finish(size_t idx) {
   for (int w = 0; w < kCmds; ++w) {
     if (!p.issued[w]) continue;
     const rr::Error* err = nullptr;
-    rr::Error timeout_err{rr::ErrorKind::timeout, "router " + r.name() + ": no answer within " + format_duration(timeout_),
-                          -1};
-    if (!p.arrived[w]) err = &timeout_err;
-    else if (!p.results[w].ok()) err = &p.results[w].error;
+    rr::Error timeout_err{rr::ErrorKind::timeout,
+                          "router " + r.name() + ": no answer within " + format_duration(timeout_), -1};
+    if (!p.arrived[w])
+      err = &timeout_err;
+    else if (!p.results[w].ok())
+      err = &p.results[w].error;
     if (!err) continue;
     answered = false;
     r.stats().errors(rr::to_string(err->kind)).inc();

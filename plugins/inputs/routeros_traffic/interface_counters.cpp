@@ -39,9 +39,8 @@ routeros::Command InterfaceCounters::command() {
 }
 
 InterfaceCounters::PollStats InterfaceCounters::process(const std::string& router,
-                                                        const std::vector<routeros::Reply>& rows,
-                                                        int64_t steady_now, int64_t time_ns, bool router_restarted,
-                                                        MetricBatch& out) {
+                                                        const std::vector<routeros::Reply>& rows, int64_t steady_now,
+                                                        int64_t time_ns, bool router_restarted, MetricBatch& out) {
   PollStats ps;
   ++round_;
   for (const auto& row : rows) {
@@ -62,8 +61,10 @@ InterfaceCounters::PollStats InterfaceCounters::process(const std::string& route
       if (const std::string* type = row.get("type")) m->set_tag("type", *type);
     }
     if (const std::string* running = row.get("running")) {
-      if (auto b = routeros::parse_ros_bool(*running)) rates.set_field("running", *b);
-      else ++ps.bad_values;
+      if (auto b = routeros::parse_ros_bool(*running))
+        rates.set_field("running", *b);
+      else
+        ++ps.bad_values;
     }
     for (size_t k = 0; k < kCounters; ++k) {
       const std::string* text = row.get(kMap[k].property);

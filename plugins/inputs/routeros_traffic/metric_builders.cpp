@@ -16,14 +16,10 @@ struct RateMap {
   std::string_view field;
 };
 constexpr RateMap kRates[] = {
-    {"tx-bits-per-second", "download_bits_per_second"},
-    {"rx-bits-per-second", "upload_bits_per_second"},
-    {"tx-packets-per-second", "download_packets_per_second"},
-    {"rx-packets-per-second", "upload_packets_per_second"},
-    {"tx-drops-per-second", "download_drops_per_second"},
-    {"rx-drops-per-second", "upload_drops_per_second"},
-    {"tx-errors-per-second", "download_errors_per_second"},
-    {"rx-errors-per-second", "upload_errors_per_second"},
+    {"tx-bits-per-second", "download_bits_per_second"},       {"rx-bits-per-second", "upload_bits_per_second"},
+    {"tx-packets-per-second", "download_packets_per_second"}, {"rx-packets-per-second", "upload_packets_per_second"},
+    {"tx-drops-per-second", "download_drops_per_second"},     {"rx-drops-per-second", "upload_drops_per_second"},
+    {"tx-errors-per-second", "download_errors_per_second"},   {"rx-errors-per-second", "upload_errors_per_second"},
 };
 
 bool to_u64(const std::string& text, uint64_t& out) {
@@ -69,8 +65,10 @@ SampleInfo fill_traffic_sample(Metric& m, const routeros::Reply& r) {
       for (const auto& map : kRates) {
         if (key != map.property) continue;
         uint64_t v = 0;
-        if (to_u64(value, v)) m.set_field(map.field, v);
-        else info.bad_value = true;
+        if (to_u64(value, v))
+          m.set_field(map.field, v);
+        else
+          info.bad_value = true;
         break;
       }
     } else if (key == ".sim-sent-ns") {
@@ -105,8 +103,10 @@ Metric routeros_system_metric(const std::string& router, const routeros::Reply& 
     const std::string* v = resource.get(property);
     if (!v) return;
     uint64_t u = 0;
-    if (to_u64(*v, u)) m.set_field(field, u);
-    else ++bad_values;
+    if (to_u64(*v, u))
+      m.set_field(field, u);
+    else
+      ++bad_values;
   };
   number("cpu-load", "cpu_load_percent");
   number("free-memory", "free_memory_bytes");

@@ -63,8 +63,7 @@ struct SystemInfo {
 /// free_hdd_bytes, total_hdd_bytes, uptime_seconds (numbers; unparsable ones left
 /// out and counted in `bad_values`), version, board_name, identity (strings).
 Metric routeros_system_metric(const std::string& router, const routeros::Reply& resource,
-                              const routeros::Reply* identity, int64_t time_ns, SystemInfo& info,
-                              int& bad_values);
+                              const routeros::Reply* identity, int64_t time_ns, SystemInfo& info, int& bad_values);
 
 /// routeros_system for a router that did not answer: tag router, field up=false.
 Metric routeros_system_down(const std::string& router, int64_t time_ns);

@@ -76,8 +76,8 @@ MonitorGroups::Group& MonitorGroups::group_with_room() {
 
 void MonitorGroups::mark_dirty(Group& g) {
   g.dirty = true;
-  const SteadyTime soonest = input_.ctx().clock.steady_now() +
-                             std::chrono::duration_cast<SteadyTime::duration>(reissue_delay_);
+  const SteadyTime soonest =
+      input_.ctx().clock.steady_now() + std::chrono::duration_cast<SteadyTime::duration>(reissue_delay_);
   schedule(std::max(soonest, g.not_before));
 }
 
@@ -99,8 +99,10 @@ void MonitorGroups::reissue_due() {
   std::vector<uint64_t> due;
   for (auto& [id, g] : groups_) {
     if (!g->dirty) continue;
-    if (g->not_before <= now) due.push_back(id);
-    else next = next ? std::min(*next, g->not_before) : g->not_before;
+    if (g->not_before <= now)
+      due.push_back(id);
+    else
+      next = next ? std::min(*next, g->not_before) : g->not_before;
   }
   for (uint64_t id : due)
     if (auto it = groups_.find(id); it != groups_.end()) reissue(*it->second);
@@ -132,13 +134,11 @@ void MonitorGroups::reissue(Group& g) {
   const uint64_t gid = g.id;
   // The stream id is known only after stream() returns; events carry it.
   auto sid = std::make_shared<uint64_t>(0);
-  g.stream = api_->stream(
-      std::move(cmd),
-      input_.guarded([this, gp](const rr::Reply& r) {
-        gp->backoff.reset();
-        on_sample_(r);
-      }),
-      input_.guarded([this, gid, sid](const rr::StreamEvent& ev) { on_event(gid, *sid, ev); }), so);
+  g.stream = api_->stream(std::move(cmd), input_.guarded([this, gp](const rr::Reply& r) {
+    gp->backoff.reset();
+    on_sample_(r);
+  }),
+                          input_.guarded([this, gid, sid](const rr::StreamEvent& ev) { on_event(gid, *sid, ev); }), so);
   *sid = g.stream->id();
   stats_.monitor_reissues.inc();
 }

@@ -31,8 +31,10 @@ std::optional<PppoeSession> parse_pppoe_row(const routeros::Reply& row, SteadyTi
   s.learned = now;
   if (const std::string* up = row.get("uptime")) {
     auto secs = routeros::parse_ros_duration_seconds(*up);
-    if (secs) s.uptime_seconds = *secs;
-    else bad_value = true;
+    if (secs)
+      s.uptime_seconds = *secs;
+    else
+      bad_value = true;
   }
   return s;
 }

@@ -21,13 +21,13 @@
 namespace routerpulse::routeros_traffic {
 
 struct PppoeSession {
-  std::string id;          ///< `.id`, e.g. *1A
-  std::string user;        ///< `name`
-  std::string interface;   ///< `<pppoe-NAME>`
-  std::string caller_id;   ///< `caller-id` (MAC)
-  std::string address;     ///< `address`
-  std::string session_id;  ///< `session-id` as sent (e.g. 0x81000001): the PPPoE session id
-  std::string encoding;    ///< `encoding`, often empty
+  std::string id;             ///< `.id`, e.g. *1A
+  std::string user;           ///< `name`
+  std::string interface;      ///< `<pppoe-NAME>`
+  std::string caller_id;      ///< `caller-id` (MAC)
+  std::string address;        ///< `address`
+  std::string session_id;     ///< `session-id` as sent (e.g. 0x81000001): the PPPoE session id
+  std::string encoding;       ///< `encoding`, often empty
   double uptime_seconds = 0;  ///< `uptime` when learned
   SteadyTime learned{};       ///< when learned / last updated (ctx.clock steady time)
 

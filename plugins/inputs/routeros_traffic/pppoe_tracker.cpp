@@ -49,9 +49,9 @@ void PppoeTracker::start_listen() {
   // No .proplist: `.dead` rows must come through unfiltered.
   rr::StreamOptions so;
   so.executor = input_.ctx().strand;
-  listen_ = api_->stream(
-      rr::Command("/ppp/active/listen"), input_.guarded([this](const rr::Reply& row) { on_listen_row(row); }),
-      input_.guarded([this](const rr::StreamEvent& ev) { on_listen_event(ev); }), so);
+  listen_ = api_->stream(rr::Command("/ppp/active/listen"),
+                         input_.guarded([this](const rr::Reply& row) { on_listen_row(row); }),
+                         input_.guarded([this](const rr::StreamEvent& ev) { on_listen_event(ev); }), so);
 }
 
 void PppoeTracker::refresh(std::function<void(bool)> done, Duration timeout) {
@@ -98,8 +98,10 @@ void PppoeTracker::on_print(rr::Result r) {
     stats_.errors(rr::to_string(r.error.kind)).inc();
     // Warn once per failure streak; a down router would repeat this every interval.
     // The message names the router and the command (session.hpp).
-    if (last_print_ok_) input_.ctx().log->warn("{}", r.error.message);
-    else input_.ctx().log->debug("{}", r.error.message);
+    if (last_print_ok_)
+      input_.ctx().log->warn("{}", r.error.message);
+    else
+      input_.ctx().log->debug("{}", r.error.message);
   }
   last_print_ok_ = ok;
   publish_count();
@@ -124,9 +126,7 @@ void PppoeTracker::on_listen_row(const rr::Reply& row) {
 void PppoeTracker::on_listen_event(const rr::StreamEvent& ev) {
   if (stopped_) return;
   switch (ev.type) {
-    case rr::StreamEventType::interrupted:
-      synced_ = false;
-      break;
+    case rr::StreamEventType::interrupted: synced_ = false; break;
     case rr::StreamEventType::resumed:
       refresh();  // catch up with what happened while disconnected
       break;
@@ -135,8 +135,8 @@ void PppoeTracker::on_listen_event(const rr::StreamEvent& ev) {
       if (ev.error.kind == rr::ErrorKind::stopped) return;
       if (ev.error) stats_.errors(rr::to_string(ev.error.kind)).inc();
       input_.ctx().log->warn(
-          "router {}: /ppp/active/listen ended ({}); falling back to /ppp/active/print every interval",
-          api_->name(), ev.error ? ev.error.message : std::string("!done"));
+          "router {}: /ppp/active/listen ended ({}); falling back to /ppp/active/print every interval", api_->name(),
+          ev.error ? ev.error.message : std::string("!done"));
       mode_ = Discovery::poll;
       resync_timer_->cancel();
       break;

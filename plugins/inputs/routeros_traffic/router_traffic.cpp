@@ -12,10 +12,9 @@ RouterTraffic::RouterTraffic(TrafficInput& input, std::shared_ptr<rr::Session> a
     : input_(input), api_(std::move(api)), stats_(input.ctx().self_metrics, api_->name()) {
   const TrafficOptions& opts = input.settings();
   if (opts.users.enabled()) {
-    tracker_ = std::make_unique<PppoeTracker>(
-        input, api_, stats_,
-        PppoeTracker::Hooks{[this](const PppoeSession& s) { on_added(s); },
-                            [this](const PppoeSession& s) { on_removed(s); }});
+    tracker_ = std::make_unique<PppoeTracker>(input, api_, stats_,
+                                              PppoeTracker::Hooks{[this](const PppoeSession& s) { on_added(s); },
+                                                                  [this](const PppoeSession& s) { on_removed(s); }});
     if (opts.monitor_traffic)
       monitors_ = std::make_unique<MonitorGroups>(
           input, api_, stats_, [this](const rr::Reply& r) { on_sample(r); }, [this] { tracker_->refresh(); });

@@ -74,7 +74,7 @@ class RouterTraffic {
   std::unique_ptr<MonitorGroups> monitors_;
   std::optional<InterfaceCounters> counters_;
   std::unordered_map<std::string, Monitored> monitored_;  // interface → prototype
-  std::set<std::string> waiting_;                          // PPPoE session .ids over max_monitors
+  std::set<std::string> waiting_;                         // PPPoE session .ids over max_monitors
   bool warned_cap_ = false;
   double last_uptime_seconds_ = -1;
   bool last_poll_ok_ = true;

@@ -47,8 +47,8 @@ void TrafficInput::stop(std::function<void()> done) {
     // guarded() now refuses every callback; cancel what is still running.
     for (auto& r : routers_) r->stop();
     flush_timer_->cancel();
-    batcher_.flush();  // emits what is pending
-    if (round_) round_->abort();     // calls a pending gather's done
+    batcher_.flush();             // emits what is pending
+    if (round_) round_->abort();  // calls a pending gather's done
     round_.reset();
     ctx_.health.clear();
   }
@@ -63,20 +63,19 @@ void TrafficInput::gather(std::function<void()> done) {
   std::vector<RouterTraffic*> routers;
   routers.reserve(routers_.size());
   for (auto& r : routers_) routers.push_back(r.get());
-  round_ = std::make_shared<GatherRound>(
-      *this, std::move(routers), opts_.gather_timeout(ctx_.interval),
-      [this, done = std::move(done)](const std::vector<std::string>& problems) {
-        report_round(problems);
-        done();
-      });
+  round_ = std::make_shared<GatherRound>(*this, std::move(routers), opts_.gather_timeout(ctx_.interval),
+                                         [this, done = std::move(done)](const std::vector<std::string>& problems) {
+                                           report_round(problems);
+                                           done();
+                                         });
   round_->run();
 }
 
 void TrafficInput::arm_flush() {
   flush_timer_->arm(opts_.flush_interval, guarded([this] {
-    batcher_.flush();
-    arm_flush();
-  }));
+                      batcher_.flush();
+                      arm_flush();
+                    }));
 }
 
 void TrafficInput::report_round(const std::vector<std::string>& problems) {
@@ -85,8 +84,8 @@ void TrafficInput::report_round(const std::vector<std::string>& problems) {
     ctx_.health.set(HealthState::healthy);
     return;
   }
-  std::string detail = std::to_string(problems.size()) + " of " + std::to_string(routers_.size()) +
-                       " router(s) failed this interval: ";
+  std::string detail =
+      std::to_string(problems.size()) + " of " + std::to_string(routers_.size()) + " router(s) failed this interval: ";
   for (size_t i = 0; i < problems.size() && i < 3; ++i) detail += (i ? "; " : "") + problems[i];
   if (problems.size() > 3) detail += "; …";
   ctx_.health.set(HealthState::degraded, std::move(detail));

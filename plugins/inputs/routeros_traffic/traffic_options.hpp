@@ -37,19 +37,19 @@ enum class SampleTime : uint8_t {
 struct TrafficOptions {
   /// `routers` as written: names, or {"all"}. Resolved by resolve_routers().
   std::vector<std::string> router_names;
-  UserFilter users;          ///< pppoe / include / exclude
+  UserFilter users;  ///< pppoe / include / exclude
   bool monitor_traffic = false;
-  size_t max_monitors = 0;   ///< per router
+  size_t max_monitors = 0;  ///< per router
   size_t interfaces_per_command = 0;
   Duration reissue_delay{};  ///< debounce for regrouping monitors
   Discovery discovery = Discovery::listen;
-  Duration resync_interval{};  ///< listen mode: full print to reconcile; 0 = off
-  Duration flush_interval{};   ///< streamed samples: emit at least this often
-  size_t batch_size = 0;       ///< streamed samples: emit when this many are pending
+  Duration resync_interval{};           ///< listen mode: full print to reconcile; 0 = off
+  Duration flush_interval{};            ///< streamed samples: emit at least this often
+  size_t batch_size = 0;                ///< streamed samples: emit when this many are pending
   std::vector<std::string> interfaces;  ///< interface-counter globs; empty = counters off
   CounterBits counter_bits = CounterBits::automatic;
-  bool system = false;                  ///< routeros_system every interval
-  std::optional<Duration> timeout;      ///< gather deadline; unset = derived from the interval
+  bool system = false;              ///< routeros_system every interval
+  std::optional<Duration> timeout;  ///< gather deadline; unset = derived from the interval
   SampleTime sample_time = SampleTime::arrival;
 
   /// Reads and checks every option (pure: what validate() runs). Throws

@@ -9,9 +9,12 @@ UserFilter::UserFilter(const Options& o) : names_(o.strings("include"), o.string
   YAML::Node n = o.raw("pppoe");
   if (!n.IsDefined()) n = YAML::Load(o.spec("pppoe")->default_value);  // the table's default
   if (n.IsScalar()) {
-    if (n.Scalar() == "all") mode_ = Mode::all;
-    else if (n.Scalar() == "none") mode_ = Mode::none;
-    else throw o.error("pppoe", "expected `all`, `none` or a list of PPPoE user names, got \"" + n.Scalar() + "\"");
+    if (n.Scalar() == "all")
+      mode_ = Mode::all;
+    else if (n.Scalar() == "none")
+      mode_ = Mode::none;
+    else
+      throw o.error("pppoe", "expected `all`, `none` or a list of PPPoE user names, got \"" + n.Scalar() + "\"");
   } else if (n.IsSequence()) {
     mode_ = Mode::list;
     for (size_t i = 0; i < n.size(); ++i) {

@@ -45,11 +45,14 @@ class FileOutput final : public Output {
     // cannot be opened stops the agent with a clear error.
     for (const auto& p : paths_) {
       FILE* f = nullptr;
-      if (p == "stdout") f = stdout;
-      else if (p == "stderr") f = stderr;
+      if (p == "stdout")
+        f = stdout;
+      else if (p == "stderr")
+        f = stderr;
       else {
         f = std::fopen(ctx.resolve_path(p).c_str(), "ae");
-        if (!f) throw o.error("files", "cannot open " + ctx.resolve_path(p) + " for appending: " + std::strerror(errno));
+        if (!f)
+          throw o.error("files", "cannot open " + ctx.resolve_path(p) + " for appending: " + std::strerror(errno));
         owned_.push_back(f);
       }
       files_.push_back(f);

@@ -35,8 +35,8 @@ class PrometheusOutput final : public Output {
       : ctx_(ctx),
         store_opt_(store_options(o, ctx)),
         store_(store_opt_),
-        samples_(ctx.self_metrics.counter("samples_updated_total",
-                                          "Field values stored as the latest sample of a series.")),
+        samples_(
+            ctx.self_metrics.counter("samples_updated_total", "Field values stored as the latest sample of a series.")),
         skipped_(ctx.self_metrics.counter("string_fields_skipped_total",
                                           "String fields left out (Prometheus samples are numbers).")),
         expired_(ctx.self_metrics.counter("series_expired_total",

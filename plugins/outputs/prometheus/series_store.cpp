@@ -30,9 +30,9 @@ struct UnitRewrite {
 // promtool's "abbreviated units" lint names these tokens; only unambiguous ones
 // are rewritten (`m` could be minutes or metres, `kb` 1000 or 1024 bytes).
 constexpr UnitRewrite kUnitRewrites[] = {
-    {"ns", "seconds", 1e-9}, {"us", "seconds", 1e-6}, {"ms", "seconds", 1e-3}, {"s", "seconds", 1},
-    {"sec", "seconds", 1},   {"secs", "seconds", 1},  {"h", "seconds", 3600},  {"d", "seconds", 86400},
-    {"b", "bytes", 1},
+    {"ns", "seconds", 1e-9}, {"us", "seconds", 1e-6}, {"ms", "seconds", 1e-3},
+    {"s", "seconds", 1},     {"sec", "seconds", 1},   {"secs", "seconds", 1},
+    {"h", "seconds", 3600},  {"d", "seconds", 86400}, {"b", "bytes", 1},
 };
 
 /// The one FieldValue → sample conversion: integers stay exact, bool is 1/0,
@@ -41,9 +41,12 @@ std::optional<Sample> to_sample(const FieldValue& v) noexcept {
   return std::visit(
       [](const auto& x) -> std::optional<Sample> {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::string>) return std::nullopt;
-        else if constexpr (std::is_same_v<T, bool>) return Sample{int64_t{x ? 1 : 0}};
-        else return Sample{x};
+        if constexpr (std::is_same_v<T, std::string>)
+          return std::nullopt;
+        else if constexpr (std::is_same_v<T, bool>)
+          return Sample{int64_t{x ? 1 : 0}};
+        else
+          return Sample{x};
       },
       v);
 }

@@ -30,17 +30,20 @@ struct Watch : std::enable_shared_from_this<Watch> {
     bool& armed = reading ? read_armed : write_armed;
     if (armed || !ac) return;
     armed = true;
-    sd.async_wait(type, boost::asio::bind_executor(strand, [w = shared_from_this(), reading](
-                                                               const boost::system::error_code& ec) {
-      (reading ? w->read_armed : w->write_armed) = false;
-      if (ec || !w->ac) return;
-      bool& want = reading ? w->want_read : w->want_write;
-      if (!want) return;
-      // The context may be freed inside these calls; cleanup() clears w->ac.
-      if (reading) redisAsyncHandleRead(w->ac);
-      else redisAsyncHandleWrite(w->ac);
-      if (w->ac && want) w->arm(reading ? stream_descriptor::wait_read : stream_descriptor::wait_write);
-    }));
+    sd.async_wait(type, boost::asio::bind_executor(
+                            strand, [w = shared_from_this(), reading](const boost::system::error_code& ec) {
+                              (reading ? w->read_armed : w->write_armed) = false;
+                              if (ec || !w->ac) return;
+                              bool& want = reading ? w->want_read : w->want_write;
+                              if (!want) return;
+                              // The context may be freed inside these calls; cleanup() clears w->ac.
+                              if (reading)
+                                redisAsyncHandleRead(w->ac);
+                              else
+                                redisAsyncHandleWrite(w->ac);
+                              if (w->ac && want)
+                                w->arm(reading ? stream_descriptor::wait_read : stream_descriptor::wait_write);
+                            }));
   }
 
   static Watch* of(void* p) { return static_cast<Watch*>(p); }

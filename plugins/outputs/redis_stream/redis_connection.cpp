@@ -47,20 +47,19 @@ void RedisStreamOutput::connect() {
     return;
   }
   // The resolver may complete after the component is gone: guarded.
-  resolver_.async_resolve(
-      ep.host, std::to_string(ep.port),
-      guard([this, attempt](const boost::system::error_code& ec,
-                            const boost::asio::ip::tcp::resolver::results_type& results) {
-        if (attempt_ != attempt || state_ != State::connecting) return;
-        if (ec || results.empty()) {
-          fail("cannot resolve " + cfg_.connection.endpoint.host + ": " + ec.message(), false);
-          return;
-        }
-        auto it = results.begin();
-        std::advance(it, static_cast<std::ptrdiff_t>(rr_++ % results.size()));
-        std::string ip = it->endpoint().address().to_string();
-        open(redisAsyncConnect(ip.c_str(), cfg_.connection.endpoint.port));
-      }));
+  resolver_.async_resolve(ep.host, std::to_string(ep.port),
+                          guard([this, attempt](const boost::system::error_code& ec,
+                                                const boost::asio::ip::tcp::resolver::results_type& results) {
+                            if (attempt_ != attempt || state_ != State::connecting) return;
+                            if (ec || results.empty()) {
+                              fail("cannot resolve " + cfg_.connection.endpoint.host + ": " + ec.message(), false);
+                              return;
+                            }
+                            auto it = results.begin();
+                            std::advance(it, static_cast<std::ptrdiff_t>(rr_++ % results.size()));
+                            std::string ip = it->endpoint().address().to_string();
+                            open(redisAsyncConnect(ip.c_str(), cfg_.connection.endpoint.port));
+                          }));
 }
 
 void RedisStreamOutput::open(redisAsyncContext* ac) {
@@ -99,8 +98,8 @@ bool RedisStreamOutput::submit_argv(const std::vector<std::string_view>& args, R
     lens.push_back(a.size());
   }
   auto heap = std::make_unique<ReplyHandler>(std::move(h));
-  if (redisAsyncCommandArgv(ac_, &RedisStreamOutput::on_reply, heap.get(), static_cast<int>(argv.size()),
-                            argv.data(), lens.data()) != REDIS_OK)
+  if (redisAsyncCommandArgv(ac_, &RedisStreamOutput::on_reply, heap.get(), static_cast<int>(argv.size()), argv.data(),
+                            lens.data()) != REDIS_OK)
     return false;
   heap.release();  // owned by hiredis until on_reply
   sent();
@@ -123,8 +122,10 @@ void RedisStreamOutput::handshake() {
     });
   };
   if (!ep.password.empty()) {
-    if (ep.username.empty()) submit_argv({"AUTH", ep.password}, check("AUTH"));
-    else submit_argv({"AUTH", ep.username, ep.password}, check("AUTH"));
+    if (ep.username.empty())
+      submit_argv({"AUTH", ep.password}, check("AUTH"));
+    else
+      submit_argv({"AUTH", ep.username, ep.password}, check("AUTH"));
   }
   if (ep.db != 0) submit_argv({"SELECT", std::to_string(ep.db)}, check("SELECT"));
   // PING confirms the server serves commands (not -LOADING after a restart);
@@ -253,7 +254,8 @@ void RedisStreamOutput::schedule_watchdog() {
 void RedisStreamOutput::close(Duration grace, std::function<void()> done) {
   if (closing_) {
     if (done) {
-      if (state_ == State::closed) done();
+      if (state_ == State::closed)
+        done();
       else
         close_done_ = [prev = std::move(close_done_), d = std::move(done)] {
           if (prev) prev();

@@ -10,7 +10,7 @@
 namespace routerpulse::redis {
 namespace {
 
-constexpr size_t kFlushEvery = 64;  // commands queued between eager socket writes
+constexpr size_t kFlushEvery = 64;                       // commands queued between eager socket writes
 constexpr auto kLogInterval = std::chrono::seconds(60);  // repeated warnings: one line per minute and key
 
 bool is_error(const redisReply* r) { return r && r->type == REDIS_REPLY_ERROR; }
@@ -92,7 +92,8 @@ RedisStreamOutput::RedisStreamOutput(const Options& o, PluginContext& ctx)
       grace_timer_(ctx.clock.make_timer(ctx.strand)),
       backoff_(cfg_.connection.reconnect_initial, cfg_.connection.reconnect_max),
       written_(ctx.self_metrics.counter(
-          "entries_written_total", "Stream entries Redis acknowledged (XADD replies); retries may write an entry twice")),
+          "entries_written_total",
+          "Stream entries Redis acknowledged (XADD replies); retries may write an entry twice")),
       err_disconnected_(ctx.self_metrics.counter("write_errors_total", kErrorsHelp, {{"reason", "disconnected"}})),
       err_reply_(ctx.self_metrics.counter("write_errors_total", kErrorsHelp, {{"reason", "error_reply"}})),
       err_lost_(ctx.self_metrics.counter("write_errors_total", kErrorsHelp, {{"reason", "connection_lost"}})),
@@ -103,8 +104,8 @@ RedisStreamOutput::RedisStreamOutput(const Options& o, PluginContext& ctx)
       missing_tag_(ctx.self_metrics.counter("key_missing_tag_total",
                                             "Entries whose stream key template named a tag the metric lacks")),
       connected_(ctx.self_metrics.gauge("connected", "1 while the connection to Redis is ready, else 0")),
-      latency_(ctx.self_metrics.histogram("write_latency_seconds",
-                                          "From sending a batch's first XADD to its last reply")) {}
+      latency_(
+          ctx.self_metrics.histogram("write_latency_seconds", "From sending a batch's first XADD to its last reply")) {}
 
 void RedisStreamOutput::start() {
   if (state_ != State::idle || closing_) return;
@@ -136,8 +137,7 @@ void RedisStreamOutput::on_down(const Down& d) {
   if (d.was_ready)
     ctx_.log->warn("connection to {} lost: {}; reconnecting", where, d.error);
   else if (d.rejected)
-    rate_log_.log_lazy(spdlog::level::err, "rejected",
-                       [&] { return where + " refused the handshake: " + d.error; });
+    rate_log_.log_lazy(spdlog::level::err, "rejected", [&] { return where + " refused the handshake: " + d.error; });
   else
     rate_log_.log_lazy(spdlog::level::warn, "connect", [&] {
       return "cannot connect to " + where + " (attempt " + std::to_string(failed_attempts_) + "): " + d.error;

@@ -27,7 +27,8 @@ RedisStreamConfig read_config(const Options& o) {
   conn.reconnect_max = o.duration("reconnect_max");
   if (conn.reconnect_max < conn.reconnect_initial) {
     if (o.has("reconnect_max"))
-      throw o.error("reconnect_max", "must be at least reconnect_initial (" + format_duration(conn.reconnect_initial) + ")");
+      throw o.error("reconnect_max",
+                    "must be at least reconnect_initial (" + format_duration(conn.reconnect_initial) + ")");
     throw o.error("reconnect_initial", "must not exceed reconnect_max (" + format_duration(conn.reconnect_max) + ")");
   }
 

@@ -27,11 +27,11 @@ enum class EntryFormat {
 /// Where and how to connect. The defaults of every setting are in the option
 /// table only (RedisStreamOutput::options); these structs start zeroed.
 struct ConnectionSettings {
-  RedisEndpoint endpoint;       ///< url, with username/password/db options applied
-  Duration connect_timeout{};   ///< resolve + connect + handshake
-  Duration command_timeout{};   ///< pending commands without any reply → reconnect
-  Duration reconnect_initial{}; ///< reconnect backoff: first delay (doubling, ±20 % jitter)
-  Duration reconnect_max{};     ///< reconnect backoff: cap
+  RedisEndpoint endpoint;        ///< url, with username/password/db options applied
+  Duration connect_timeout{};    ///< resolve + connect + handshake
+  Duration command_timeout{};    ///< pending commands without any reply → reconnect
+  Duration reconnect_initial{};  ///< reconnect backoff: first delay (doubling, ±20 % jitter)
+  Duration reconnect_max{};      ///< reconnect backoff: cap
   /// TCP keepalive (hiredis redisEnableKeepAlive: probes after 15 s idle), so
   /// a peer that vanished without RST is noticed even with nothing pending.
   bool tcp_keepalive = true;
@@ -39,16 +39,16 @@ struct ConnectionSettings {
 
 struct RedisStreamConfig {
   ConnectionSettings connection;
-  std::string stream;                         ///< stream key template (stream_key.hpp)
-  std::string missing_tag_value;              ///< replaces a tag the template needs but the metric lacks
+  std::string stream;             ///< stream key template (stream_key.hpp)
+  std::string missing_tag_value;  ///< replaces a tag the template needs but the metric lacks
   EntryFormat format = EntryFormat::json;
-  std::string tag_prefix;                     ///< `fields` format: prefix for tag keys
-  std::string field_prefix;                   ///< `fields` format: prefix for field keys
-  int64_t maxlen = 0;                         ///< XADD MAXLEN threshold; 0 = no MAXLEN trimming
-  std::optional<Duration> minid_age;          ///< XADD MINID = now - age (replaces MAXLEN)
-  bool approximate_trim = false;              ///< `~` (efficient, whole macro nodes) vs `=` (exact)
-  std::string consumer_group;                 ///< created with XGROUP CREATE … MKSTREAM; empty = none
-  std::string consumer_group_start_id;        ///< ID the group starts from when created
+  std::string tag_prefix;               ///< `fields` format: prefix for tag keys
+  std::string field_prefix;             ///< `fields` format: prefix for field keys
+  int64_t maxlen = 0;                   ///< XADD MAXLEN threshold; 0 = no MAXLEN trimming
+  std::optional<Duration> minid_age;    ///< XADD MINID = now - age (replaces MAXLEN)
+  bool approximate_trim = false;        ///< `~` (efficient, whole macro nodes) vs `=` (exact)
+  std::string consumer_group;           ///< created with XGROUP CREATE … MKSTREAM; empty = none
+  std::string consumer_group_start_id;  ///< ID the group starts from when created
 };
 
 /// Reads the declared options (already checked against the table) and checks

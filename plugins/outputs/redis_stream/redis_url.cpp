@@ -100,8 +100,10 @@ void parse_unix(std::string_view rest, RedisEndpoint& ep) {
     size_t amp = query.find('&');
     std::string_view kv = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (kv.substr(0, 3) == "db=") ep.db = parse_db(kv.substr(3));
-    else throw RedisUrlError("unknown URL parameter '" + std::string(kv) + "' (only db=N is supported)");
+    if (kv.substr(0, 3) == "db=")
+      ep.db = parse_db(kv.substr(3));
+    else
+      throw RedisUrlError("unknown URL parameter '" + std::string(kv) + "' (only db=N is supported)");
   }
 }
 
@@ -122,11 +124,14 @@ RedisEndpoint parse_redis_url(std::string_view url) {
     throw RedisUrlError("expected redis://host:port/db or unix:///path, got '" + std::string(url) + "'");
   std::string_view scheme = url.substr(0, sep);
   std::string_view rest = take_userinfo(url.substr(sep + 3), ep);
-  if (scheme == "redis") parse_tcp(rest, ep);
-  else if (scheme == "unix") parse_unix(rest, ep);
+  if (scheme == "redis")
+    parse_tcp(rest, ep);
+  else if (scheme == "unix")
+    parse_unix(rest, ep);
   else if (scheme == "rediss")
-    throw RedisUrlError("rediss:// (TLS) is not supported: this build uses hiredis 0.14 without TLS; "
-                        "use a unix socket or a local TLS tunnel");
+    throw RedisUrlError(
+        "rediss:// (TLS) is not supported: this build uses hiredis 0.14 without TLS; "
+        "use a unix socket or a local TLS tunnel");
   else
     throw RedisUrlError("unknown scheme '" + std::string(scheme) + "' (expected redis:// or unix://)");
   return ep;

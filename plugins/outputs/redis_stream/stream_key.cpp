@@ -32,11 +32,15 @@ StreamKeyTemplate::StreamKeyTemplate(std::string_view text) : text_(text) {
       throw StreamKeyError("column " + std::to_string(i + 1) + ": unclosed '{' (expected {name} or {<tag>})");
     std::string_view inner = text.substr(i + 1, close - i - 1);
     if (inner.empty() || inner.find('{') != std::string_view::npos)
-      throw StreamKeyError("column " + std::to_string(i + 1) + ": empty or nested placeholder (expected {name} or {<tag>})");
+      throw StreamKeyError("column " + std::to_string(i + 1) +
+                           ": empty or nested placeholder (expected {name} or {<tag>})");
     flush();
-    if (inner == "name") parts_.push_back({Kind::name, {}});
-    else if (inner.substr(0, 4) == "tag:" && inner.size() > 4) parts_.push_back({Kind::tag, std::string(inner.substr(4))});
-    else parts_.push_back({Kind::tag, std::string(inner)});
+    if (inner == "name")
+      parts_.push_back({Kind::name, {}});
+    else if (inner.substr(0, 4) == "tag:" && inner.size() > 4)
+      parts_.push_back({Kind::tag, std::string(inner.substr(4))});
+    else
+      parts_.push_back({Kind::tag, std::string(inner)});
     i = close;
   }
   flush();

@@ -32,7 +32,9 @@ class StreamKeyTemplate {
   explicit StreamKeyTemplate(std::string_view text);
 
   /// True when the template has no placeholders (every metric → one key).
-  bool is_constant() const noexcept { return parts_.size() <= 1 && (parts_.empty() || parts_[0].kind == Kind::literal); }
+  bool is_constant() const noexcept {
+    return parts_.size() <= 1 && (parts_.empty() || parts_[0].kind == Kind::literal);
+  }
 
   /// Writes the key for `m` into `out` (replacing its content). A referenced
   /// tag the metric lacks is rendered as `missing`; returns false in that case.

@@ -9,11 +9,22 @@ namespace {
 
 // Stack slots alert{} normalises its arguments into (the table is slot 1).
 enum Slot : int {
-  kName = 2, kKey, kCondition, kFor, kCooldown, kSeverity, kValue, kMessage, kLabels, kAnnotations, kTime,
-  kStaleAfter, kLastSlot = kStaleAfter
+  kName = 2,
+  kKey,
+  kCondition,
+  kFor,
+  kCooldown,
+  kSeverity,
+  kValue,
+  kMessage,
+  kLabels,
+  kAnnotations,
+  kTime,
+  kStaleAfter,
+  kLastSlot = kStaleAfter
 };
-constexpr const char* kOptionNames[] = {"name",    "key",    "condition", "for",         "cooldown", "severity",
-                                        "value",   "message", "labels",   "annotations", "time",     "stale_after"};
+constexpr const char* kOptionNames[] = {"name",  "key",     "condition", "for",         "cooldown", "severity",
+                                        "value", "message", "labels",    "annotations", "time",     "stale_after"};
 constexpr const char* kReservedTags[] = {"alertname", "severity", "key"};
 constexpr const char* kReservedFields[] = {"status", "value", "message", "started_at", "reason"};
 constexpr double kMaxSeconds = 1e9;  // ~31 years: keeps ns in int64
@@ -54,7 +65,8 @@ void string_slot(lua_State* L, int slot, const char* what, const char* def) {
 int64_t seconds_slot(lua_State* L, int slot, const char* what, int64_t def_ns) {
   const int t = lua_type(L, slot);
   if (t == LUA_TNIL) return def_ns;
-  if (t != LUA_TNUMBER) luaL_error(L, "alert{}: '%s' must be a number of seconds, got %s", what, luaL_typename(L, slot));
+  if (t != LUA_TNUMBER)
+    luaL_error(L, "alert{}: '%s' must be a number of seconds, got %s", what, luaL_typename(L, slot));
   const double s = lua_tonumber(L, slot);
   if (!(s >= 0 && s <= kMaxSeconds))
     luaL_error(L, "alert{}: '%s' must be between 0 and %f seconds, got %f", what, kMaxSeconds, s);
@@ -97,8 +109,7 @@ void labels_slot(lua_State* L) {
 void annotations_slot(lua_State* L) {
   const int t = lua_type(L, kAnnotations);
   if (t == LUA_TNIL) return;
-  if (t != LUA_TTABLE)
-    luaL_error(L, "alert{}: 'annotations' must be a table, got %s", luaL_typename(L, kAnnotations));
+  if (t != LUA_TTABLE) luaL_error(L, "alert{}: 'annotations' must be a table, got %s", luaL_typename(L, kAnnotations));
   lua_pushnil(L);
   while (lua_next(L, kAnnotations)) {
     if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "alert{}: annotation names must be strings");

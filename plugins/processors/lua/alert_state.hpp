@@ -50,10 +50,10 @@ struct AlertSpec {
   /// evaluation; called only when an event is built, so evaluations without
   /// a transition cost no allocation. Must not throw except std::bad_alloc.
   using Extras = void (*)(const void* ctx, std::vector<Tag>& labels, std::vector<Field>& annotations);
-  std::string_view name;       ///< alertname, non-empty
-  std::string_view key;        ///< instance key (pppoe user, router); may be empty
-  std::string_view severity;   ///< e.g. "warning", "critical"
-  std::string_view message;    ///< human text for the event
+  std::string_view name;      ///< alertname, non-empty
+  std::string_view key;       ///< instance key (pppoe user, router); may be empty
+  std::string_view severity;  ///< e.g. "warning", "critical"
+  std::string_view message;   ///< human text for the event
   bool condition = false;
   double value = 0;            ///< the measured value behind the condition
   int64_t for_ns = 0;          ///< hold time before firing, ns ≥ 0
@@ -92,14 +92,14 @@ class AlertTracker {
     int64_t stale_after_ns = 0;
     std::string name, key, severity;  ///< identity, captured when firing
     std::vector<Tag> labels;
-    std::string message;              ///< last message/value while firing (stale resolve)
+    std::string message;  ///< last message/value while firing (stale resolve)
     double value = 0;
     std::vector<Field> annotations;
   };
   void set_phase(State& s, AlertPhase p) noexcept;
   void fire(State& s, const AlertSpec& spec, int64_t t, MetricBatch& events);
-  void resolve(State& s, int64_t t, std::string_view message, double value, const AlertSpec* spec,
-               const char* reason, MetricBatch& events);
+  void resolve(State& s, int64_t t, std::string_view message, double value, const AlertSpec* spec, const char* reason,
+               MetricBatch& events);
   bool removable(const State& s, int64_t now) const noexcept;
 
   std::unordered_map<std::string, State> states_;

@@ -87,11 +87,11 @@ class LuaProcessor final : public Processor {
 
   LuaProcessor(const Options& o, PluginContext& ctx)
       : ctx_(ctx),
-        settings_(Settings::read(o, [&ctx](const std::string& p) -> std::optional<std::string> {
-          return ctx.resolve_path(p);
-        })),
+        settings_(Settings::read(
+            o, [&ctx](const std::string& p) -> std::optional<std::string> { return ctx.resolve_path(p); })),
         log_(ctx.log, ctx.clock, kLogInterval),
-        dropped_(ctx.self_metrics.counter("metrics_dropped_total", "Metrics the script dropped (process returned nil)")),
+        dropped_(
+            ctx.self_metrics.counter("metrics_dropped_total", "Metrics the script dropped (process returned nil)")),
         emitted_(ctx.self_metrics.counter("metrics_emitted_total",
                                           "Metrics passed on, including alert events and tick() output")),
         errors_{error_counter(ErrorKind::runtime), error_counter(ErrorKind::budget), error_counter(ErrorKind::memory),
@@ -104,8 +104,8 @@ class LuaProcessor final : public Processor {
         firing_(ctx.self_metrics.gauge("alerts_firing", "Alerts currently firing")),
         pending_(ctx.self_metrics.gauge("alerts_pending", "Alerts currently pending")),
         memory_(ctx.self_metrics.gauge("memory_bytes", "Bytes allocated by the Lua state")),
-        batch_seconds_(ctx.self_metrics.histogram("batch_duration_seconds",
-                                                  "Time spent running the script over one batch")) {
+        batch_seconds_(
+            ctx.self_metrics.histogram("batch_duration_seconds", "Time spent running the script over one batch")) {
     script_ = load_script(settings_, o, tracker_, ctx.clock, [this](std::string_view line) {
       log_.log_lazy(spdlog::level::info, "print", [&] { return settings_.script + ": " + std::string(line); });
     });
@@ -197,8 +197,10 @@ class LuaProcessor final : public Processor {
     try {
       if (script_->recover_memory()) {
         resets_.inc();
-        ctx_.log->warn("{}: Lua heap stayed above 90% of max_memory after a full collection; state rebuilt from "
-                       "the script (alert state kept)", script_->name());
+        ctx_.log->warn(
+            "{}: Lua heap stayed above 90% of max_memory after a full collection; state rebuilt from "
+            "the script (alert state kept)",
+            script_->name());
       }
     } catch (const std::exception& e) {
       ctx_.log->error("{}: rebuilding the Lua state failed, keeping the old one: {}", script_->name(), e.what());

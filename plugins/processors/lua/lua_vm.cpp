@@ -105,8 +105,8 @@ CallResult Vm::call(lua_CFunction fn, void* arg) noexcept {
         r.message = msg;
       } else if (status == LUA_ERRMEM || (heap_.refused && memory_text)) {
         r.kind = ErrorKind::memory;
-        r.message = std::string(heap_.where[0] ? heap_.where : "?") + ": memory limit exceeded (max_memory=" +
-                    std::to_string(heap_.limit) + " bytes)";
+        r.message = std::string(heap_.where[0] ? heap_.where : "?") +
+                    ": memory limit exceeded (max_memory=" + std::to_string(heap_.limit) + " bytes)";
       } else {
         r.kind = invalid_ ? ErrorKind::invalid : ErrorKind::runtime;
         r.message = msg;

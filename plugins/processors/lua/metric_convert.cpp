@@ -58,8 +58,7 @@ Value read_field_value(lua_State* L, int idx, const FieldValue* orig, const char
       v.type = Value::Type::string;
       v.s = lua_tolstring(L, idx, &v.len);
       return v;
-    default:
-      invalid(L, what, "field '%s' must be a number, boolean or string, got %s", key, luaL_typename(L, idx));
+    default: invalid(L, what, "field '%s' must be a number, boolean or string, got %s", key, luaL_typename(L, idx));
   }
 }
 

@@ -68,8 +68,7 @@ void read_fields(lua_State* L, Metric& m, const Metric* hint, const char* what) 
   }
 }
 
-void read_one(lua_State* L, int t, const TypeHints& hints, int64_t default_time, MetricBatch& out,
-              const char* what) {
+void read_one(lua_State* L, int t, const TypeHints& hints, int64_t default_time, MetricBatch& out, const char* what) {
   t = lua_absindex(L, t);
   luaL_checkstack(L, 8, nullptr);
   if (lua_type(L, t) != LUA_TTABLE) invalid(L, what, "expected a metric table, got %s", luaL_typename(L, t));

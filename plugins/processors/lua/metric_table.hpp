@@ -62,7 +62,6 @@ void read_result(lua_State* L, int idx, const TypeHints& hints, int64_t default_
 /// `reuse.moved` and applies the differences. Returns false, having changed
 /// nothing, when the table cannot take this path. Invalid values raise
 /// before anything changes; after the move only std::bad_alloc can interrupt.
-bool update_in_place(lua_State* L, int idx, const TypeHints& hints, Reuse& reuse, MetricBatch& out,
-                     const char* what);
+bool update_in_place(lua_State* L, int idx, const TypeHints& hints, Reuse& reuse, MetricBatch& out, const char* what);
 
 }  // namespace routerpulse::lua

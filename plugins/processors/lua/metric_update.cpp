@@ -125,8 +125,7 @@ void apply(const Diff& d, Metric& m) {
 
 }  // namespace
 
-bool update_in_place(lua_State* L, int idx, const TypeHints& hints, Reuse& reuse, MetricBatch& out,
-                     const char* what) {
+bool update_in_place(lua_State* L, int idx, const TypeHints& hints, Reuse& reuse, MetricBatch& out, const char* what) {
   if (!reuse.metric || !hints.metric_table || lua_topointer(L, idx) != hints.metric_table) return false;
   const Metric& in = *reuse.metric;
   luaL_checkstack(L, 8, nullptr);

@@ -8,16 +8,17 @@
 namespace routerpulse::lua {
 namespace {
 
-SandboxHost& host_of(lua_State* L) {
-  return *static_cast<SandboxHost*>(lua_touserdata(L, lua_upvalueindex(1)));
-}
+SandboxHost& host_of(lua_State* L) { return *static_cast<SandboxHost*>(lua_touserdata(L, lua_upvalueindex(1))); }
 
 // load(chunk [, chunkname [, mode [, env]]]) with mode forced to "t".
 int safe_load(lua_State* L) {
   const int n = lua_gettop(L);
   lua_pushvalue(L, lua_upvalueindex(1));  // the original load
   lua_pushvalue(L, 1);
-  if (n >= 2) lua_pushvalue(L, 2); else lua_pushnil(L);
+  if (n >= 2)
+    lua_pushvalue(L, 2);
+  else
+    lua_pushnil(L);
   lua_pushliteral(L, "t");
   int nargs = 3;
   if (n >= 4) {  // an explicit env, even nil, is passed on as given
@@ -100,8 +101,7 @@ int safe_move(lua_State* L) {
 int safe_setmetatable(lua_State* L) {
   if (lua_type(L, 2) == LUA_TTABLE) {
     lua_pushliteral(L, "__gc");
-    if (lua_rawget(L, 2) != LUA_TNIL)
-      return luaL_error(L, "__gc metamethods are not allowed in the sandbox");
+    if (lua_rawget(L, 2) != LUA_TNIL) return luaL_error(L, "__gc metamethods are not allowed in the sandbox");
     lua_pop(L, 1);
   }
   const int n = lua_gettop(L);

@@ -120,8 +120,8 @@ void Script::build() {
   } catch (const std::runtime_error& e) {
     throw ScriptError(cfg_.chunk_name + ": " + e.what());
   }
-  LoadArgs a{source_.data(), source_.size(), chunk_id_.c_str(), &host_, &binding_, &cfg_.init_config,
-             LUA_NOREF, LUA_NOREF, false};
+  LoadArgs a{source_.data(),    source_.size(), chunk_id_.c_str(), &host_, &binding_,
+             &cfg_.init_config, LUA_NOREF,      LUA_NOREF,         false};
   binding_.tracker = nullptr;  // alert{} is refused while loading
   host_.loading = true;
   const CallResult r = vm->call(&load_fn, &a);

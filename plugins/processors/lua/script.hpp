@@ -29,8 +29,7 @@ namespace routerpulse::lua {
 /// A script that cannot be read, compiled, run or initialised.
 class ScriptError : public std::runtime_error {
  public:
-  explicit ScriptError(const std::string& what, bool in_init = false)
-      : std::runtime_error(what), in_init_(in_init) {}
+  explicit ScriptError(const std::string& what, bool in_init = false) : std::runtime_error(what), in_init_(in_init) {}
   /// True when init(config) raised it (the config is the likely culprit).
   bool in_init() const noexcept { return in_init_; }
 
@@ -40,9 +39,9 @@ class ScriptError : public std::runtime_error {
 
 /// What a Script is built from (the processor's options, resolved).
 struct ScriptConfig {
-  std::string path;        ///< file to read (already resolved)
-  std::string chunk_name;  ///< name used in Lua messages, e.g. `scripts/lua/x.lua`
-  std::string module_dir;  ///< where require() looks
+  std::string path;                       ///< file to read (already resolved)
+  std::string chunk_name;                 ///< name used in Lua messages, e.g. `scripts/lua/x.lua`
+  std::string module_dir;                 ///< where require() looks
   uint64_t max_instructions = 1'000'000;  ///< per call (load counts as one call)
   size_t max_memory = 64u << 20;          ///< heap limit, bytes
   LuaValue init_config;                   ///< argument of init()

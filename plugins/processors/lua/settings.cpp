@@ -16,10 +16,19 @@ std::optional<uint64_t> parse_byte_size(std::string_view text) noexcept {
     uint64_t factor;
   };
   static constexpr U units[] = {
-      {"", 1},           {"B", 1},
-      {"k", 1ull << 10}, {"K", 1ull << 10}, {"KiB", 1ull << 10}, {"KB", 1000},        {"kB", 1000},
-      {"M", 1ull << 20}, {"MiB", 1ull << 20}, {"MB", 1000000},
-      {"G", 1ull << 30}, {"GiB", 1ull << 30}, {"GB", 1000000000},
+      {"", 1},
+      {"B", 1},
+      {"k", 1ull << 10},
+      {"K", 1ull << 10},
+      {"KiB", 1ull << 10},
+      {"KB", 1000},
+      {"kB", 1000},
+      {"M", 1ull << 20},
+      {"MiB", 1ull << 20},
+      {"MB", 1000000},
+      {"G", 1ull << 30},
+      {"GiB", 1ull << 30},
+      {"GB", 1000000000},
   };
   for (const auto& u : units) {
     if (unit != u.name) continue;
@@ -38,7 +47,8 @@ size_t read_max_memory(const Options& o) {
   const std::optional<uint64_t> v = parse_byte_size(text);
   const YAML::Node n = o.raw("max_memory");  // undefined when the default is used
   if (!v)
-    throw o.error_at(n, "max_memory", "expected a size such as 64MiB, 512KiB or a number of bytes, got \"" + text + "\"");
+    throw o.error_at(n, "max_memory",
+                     "expected a size such as 64MiB, 512KiB or a number of bytes, got \"" + text + "\"");
   if (*v < kMinMemory)
     throw o.error_at(n, "max_memory", "must be at least 1MiB (the Lua libraries alone need ~100KiB)");
   return static_cast<size_t>(*v);

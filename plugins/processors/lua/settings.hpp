@@ -35,9 +35,9 @@ struct Settings {
   std::optional<std::string> module_dir;  ///< resolved require() folder
   uint64_t max_instructions = 0;
   size_t max_memory = 0;
-  YAML::Node config;                      ///< the `config` map, undefined when absent
-  Duration tick_interval{};               ///< 0 = no tick
-  Duration alert_stale_after{};           ///< 0 = never stale
+  YAML::Node config;             ///< the `config` map, undefined when absent
+  Duration tick_interval{};      ///< 0 = no tick
+  Duration alert_stale_after{};  ///< 0 = never stale
 
   /// Reads every option (defaults come from the table) and checks what the
   /// table cannot (byte sizes). Throws ConfigError.

@@ -11,24 +11,24 @@
 namespace routerpulse::pg_enrich {
 
 struct EnrichStats {
-  Counter& cache_hits;        ///< metrics whose key had a fresh cache entry
-  Counter& cache_misses;      ///< metrics whose key needed the database
-  Counter& queries;           ///< lookup queries sent to PostgreSQL
-  Counter& lookup_errors;     ///< lookups that got no answer (down, lost, SQL error, backlog full)
-  Counter& lookup_timeouts;   ///< batches released at lookup_timeout with lookups outstanding
-  Counter& enriched;          ///< metrics that got tags/fields
-  Counter& missed;            ///< metrics with a key but no enrichment (on_miss applied)
-  Counter& dropped;           ///< metrics dropped by on_miss: drop
-  Counter& invalidations;     ///< NOTIFY messages that invalidated cache entries
-  Counter& preloads;          ///< completed preload runs
-  Counter& preload_errors;    ///< failed preload runs
-  Counter& connection_errors; ///< failed connects and lost connections
-  Counter& sql_errors;        ///< sessions refused because the configured SQL is wrong
-  Gauge& connected;           ///< 1 while a session is usable, else 0
-  Gauge& sql_ok;              ///< 1 once PostgreSQL accepted query/preload_query, 0 while rejected
-  Gauge& cache_entries;       ///< entries in the cache (fresh and stale)
-  Gauge& preload_rows;        ///< rows loaded by the last preload
-  Histogram& query_duration;  ///< seconds from sending a lookup to its answer
+  Counter& cache_hits;         ///< metrics whose key had a fresh cache entry
+  Counter& cache_misses;       ///< metrics whose key needed the database
+  Counter& queries;            ///< lookup queries sent to PostgreSQL
+  Counter& lookup_errors;      ///< lookups that got no answer (down, lost, SQL error, backlog full)
+  Counter& lookup_timeouts;    ///< batches released at lookup_timeout with lookups outstanding
+  Counter& enriched;           ///< metrics that got tags/fields
+  Counter& missed;             ///< metrics with a key but no enrichment (on_miss applied)
+  Counter& dropped;            ///< metrics dropped by on_miss: drop
+  Counter& invalidations;      ///< NOTIFY messages that invalidated cache entries
+  Counter& preloads;           ///< completed preload runs
+  Counter& preload_errors;     ///< failed preload runs
+  Counter& connection_errors;  ///< failed connects and lost connections
+  Counter& sql_errors;         ///< sessions refused because the configured SQL is wrong
+  Gauge& connected;            ///< 1 while a session is usable, else 0
+  Gauge& sql_ok;               ///< 1 once PostgreSQL accepted query/preload_query, 0 while rejected
+  Gauge& cache_entries;        ///< entries in the cache (fresh and stale)
+  Gauge& preload_rows;         ///< rows loaded by the last preload
+  Histogram& query_duration;   ///< seconds from sending a lookup to its answer
 
   explicit EnrichStats(const SelfMetricsScope& m)
       : cache_hits(m.counter("cache_hits_total", "Metrics enriched from a fresh cache entry")),

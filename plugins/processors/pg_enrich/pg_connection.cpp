@@ -36,8 +36,7 @@ PgResult to_result(PgResultPtr r) {
 
 }  // namespace
 
-PgConnection::PgConnection(Strand strand, Clock& clock, std::string dsn, Duration connect_timeout,
-                           Callbacks callbacks)
+PgConnection::PgConnection(Strand strand, Clock& clock, std::string dsn, Duration connect_timeout, Callbacks callbacks)
     : strand_(std::move(strand)),
       clock_(clock),
       dsn_(std::move(dsn)),
@@ -80,27 +79,26 @@ void PgConnection::connect() {
     return;
   }
   state_ = State::resolving;
-  resolver_.async_resolve(
-      info.host, info.port.empty() ? "5432" : info.port,
-      [self, host = info.host](const boost::system::error_code& ec,
-                               boost::asio::ip::tcp::resolver::results_type results) {
-        if (self->state_ != State::resolving) return;
-        if (ec || results.empty()) {
-          self->fail("cannot resolve host \"" + host + "\": " + (ec ? ec.message() : "no address"));
-          return;
-        }
-        // Every address, in resolver order: libpq tries them in turn when
-        // `host` and `hostaddr` are lists of the same length (§34.1.1.3).
-        std::string hosts, addrs;
-        int n = 0;
-        for (const auto& entry : results) {
-          if (n++ == 8) break;
-          hosts += (hosts.empty() ? "" : ",") + host;
-          addrs += (addrs.empty() ? "" : ",") + entry.endpoint().address().to_string();
-        }
-        self->state_ = State::connecting;
-        self->start_libpq(hosts, addrs);
-      });
+  resolver_.async_resolve(info.host, info.port.empty() ? "5432" : info.port,
+                          [self, host = info.host](const boost::system::error_code& ec,
+                                                   boost::asio::ip::tcp::resolver::results_type results) {
+                            if (self->state_ != State::resolving) return;
+                            if (ec || results.empty()) {
+                              self->fail("cannot resolve host \"" + host + "\": " + (ec ? ec.message() : "no address"));
+                              return;
+                            }
+                            // Every address, in resolver order: libpq tries them in turn when
+                            // `host` and `hostaddr` are lists of the same length (§34.1.1.3).
+                            std::string hosts, addrs;
+                            int n = 0;
+                            for (const auto& entry : results) {
+                              if (n++ == 8) break;
+                              hosts += (hosts.empty() ? "" : ",") + host;
+                              addrs += (addrs.empty() ? "" : ",") + entry.endpoint().address().to_string();
+                            }
+                            self->state_ = State::connecting;
+                            self->start_libpq(hosts, addrs);
+                          });
 }
 
 void PgConnection::start_libpq(const std::string& hosts, const std::string& hostaddrs) {
@@ -151,15 +149,12 @@ void PgConnection::connect_step(PostgresPollingStatusType st) {
       if (cb_.on_connected) cb_.on_connected();
       return;
     }
-    case PGRES_POLLING_FAILED:
-      fail(conn_error());
-      return;
+    case PGRES_POLLING_FAILED: fail(conn_error()); return;
     case PGRES_POLLING_READING:
     case PGRES_POLLING_WRITING:
       rebind_socket();
       if (state_ != State::connecting) return;
-      arm(st == PGRES_POLLING_READING ? Wait::read : Wait::write,
-          [this] { connect_step(PQconnectPoll(conn_)); });
+      arm(st == PGRES_POLLING_READING ? Wait::read : Wait::write, [this] { connect_step(PQconnectPoll(conn_)); });
       return;
     default:  // PGRES_POLLING_ACTIVE (unused since PostgreSQL 7.4): poll again
       boost::asio::post(strand_, [self = shared_from_this()] {
@@ -203,15 +198,14 @@ bool PgConnection::exec_prepared(const std::string& name, const std::vector<std:
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.c_str());
-  int ok = PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
-                               nullptr, 0);
+  int ok =
+      PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
   return enqueue(ok == 1, std::move(h));
 }
 
 bool PgConnection::exec(const std::string& sql, Handler h) {
   if (state_ != State::ready) return false;
-  return enqueue(PQsendQueryParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1,
-                 std::move(h));
+  return enqueue(PQsendQueryParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1, std::move(h));
 }
 
 bool PgConnection::enqueue(bool sent_ok, Handler h) {
@@ -325,8 +319,7 @@ void PgConnection::fail(const std::string& why) {
   state_ = State::closed;
   teardown();
   fail_requests(why);
-  if (cb_.on_lost)
-    boost::asio::post(strand_, [self = shared_from_this(), why] { self->cb_.on_lost(why); });
+  if (cb_.on_lost) boost::asio::post(strand_, [self = shared_from_this(), why] { self->cb_.on_lost(why); });
 }
 
 }  // namespace routerpulse::pg_enrich

@@ -54,12 +54,18 @@ DsnInfo parse_dsn(const std::string& dsn) {
   for (auto* o = opts; o->keyword; ++o) {
     if (!o->val) continue;
     std::string k = o->keyword;
-    if (k == "host") info.host = o->val;
-    else if (k == "hostaddr") info.hostaddr = o->val;
-    else if (k == "port") info.port = o->val;
-    else if (k == "dbname") info.dbname = o->val;
-    else if (k == "user") info.user = o->val;
-    else if (k == "password") info.has_password = *o->val != '\0';
+    if (k == "host")
+      info.host = o->val;
+    else if (k == "hostaddr")
+      info.hostaddr = o->val;
+    else if (k == "port")
+      info.port = o->val;
+    else if (k == "dbname")
+      info.dbname = o->val;
+    else if (k == "user")
+      info.user = o->val;
+    else if (k == "password")
+      info.has_password = *o->val != '\0';
   }
   return info;
 }

@@ -164,8 +164,8 @@ void PgEnrich::arm_deadline() {
 
 bool PgEnrich::send(const std::string& key, Lookup& l) {
   if (!ready_ || !conn_) return false;
-  bool sent = conn_->exec_prepared(kLookupStatement, {key},
-                                   guard([this, key](PgResult r) { on_lookup(key, std::move(r)); }));
+  bool sent =
+      conn_->exec_prepared(kLookupStatement, {key}, guard([this, key](PgResult r) { on_lookup(key, std::move(r)); }));
   if (!sent) return false;  // the session failed; on_lost fails the backlog
   l.sent = true;
   l.started = now();
@@ -210,9 +210,8 @@ void PgEnrich::on_lookup(const std::string& key, PgResult r) {
   } else {
     stats_.lookup_errors.inc();
     if (!r.connection_error)
-      errors_.log_lazy(spdlog::level::warn, "lookup", [&] {
-        return "lookup of " + s_.key_tag + "=\"" + key + "\" failed: " + one_line(r.error);
-      });
+      errors_.log_lazy(spdlog::level::warn, "lookup",
+                       [&] { return "lookup of " + s_.key_tag + "=\"" + key + "\" failed: " + one_line(r.error); });
   }
   complete(key);
 }

@@ -37,18 +37,18 @@ void PgEnrich::start_preload() {
   cb.on_lost = guard([this, run](const std::string& why) { preload_finished(run, PgResult::failed(why, true)); });
   cb.on_notice = [](const std::string&) {};  // the lookup session reports server notices
   preload_conn_ = std::make_shared<PgConnection>(ctx_.strand, ctx_.clock, s_.dsn, s_.connect_timeout, std::move(cb));
-  preload_timer_->arm(s_.connect_timeout + s_.preload_timeout, guard([this, run] {
-                        preload_finished(run, PgResult::failed("preload_query did not finish within " +
-                                                                   format_duration(s_.preload_timeout),
-                                                               true));
-                      }));
+  preload_timer_->arm(
+      s_.connect_timeout + s_.preload_timeout, guard([this, run] {
+        preload_finished(
+            run, PgResult::failed("preload_query did not finish within " + format_duration(s_.preload_timeout), true));
+      }));
   preload_conn_->connect();
 }
 
 void PgEnrich::on_preload_connected(uint64_t run) {
   if (stopped_ || run != preload_run_ || !preload_conn_) return;
-  bool sent = preload_conn_->exec(*s_.preload_query,
-                                  guard([this, run](PgResult r) { preload_finished(run, std::move(r)); }));
+  bool sent =
+      preload_conn_->exec(*s_.preload_query, guard([this, run](PgResult r) { preload_finished(run, std::move(r)); }));
   if (!sent) preload_finished(run, PgResult::failed("connection lost before preload_query was sent", true));
 }
 
@@ -85,9 +85,8 @@ void PgEnrich::insert_preload(std::shared_ptr<PGresult> res, std::shared_ptr<Row
     cache_.put(key, mapper->map(res.get(), row), expires, t);
   }
   if (end < n) {  // yield the strand between chunks
-    boost::asio::post(ctx_.strand, guard([this, res, mapper, end, expires, run] {
-                        insert_preload(res, mapper, end, expires, run);
-                      }));
+    boost::asio::post(
+        ctx_.strand, guard([this, res, mapper, end, expires, run] { insert_preload(res, mapper, end, expires, run); }));
     return;
   }
   preload_running_ = false;

@@ -12,8 +12,7 @@ constexpr Oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kFloat4 = 700, kFl
 
 FieldValue convert(const char* text, int len, Oid type) {
   switch (type) {
-    case kBool:
-      return len > 0 && text[0] == 't';
+    case kBool: return len > 0 && text[0] == 't';
     case kInt2:
     case kInt4:
     case kInt8: {
@@ -30,8 +29,7 @@ FieldValue convert(const char* text, int len, Oid type) {
       if (end == text + len) return v;
       break;
     }
-    default:
-      break;
+    default: break;
   }
   return std::string(text, static_cast<size_t>(len));
 }

@@ -147,9 +147,9 @@ void PgEnrich::housekeeping() {
     auto oldest = conn_->oldest_request();
     if (oldest && now() - *oldest > s_.query_timeout) {
       stats_.connection_errors.inc();
-      errors_.log(spdlog::level::warn, "session",
-                  "PostgreSQL did not answer within query_timeout " + format_duration(s_.query_timeout) +
-                      "; reconnecting");
+      errors_.log(
+          spdlog::level::warn, "session",
+          "PostgreSQL did not answer within query_timeout " + format_duration(s_.query_timeout) + "; reconnecting");
       drop_connection("no answer within query_timeout");
     }
   }

@@ -43,8 +43,8 @@ Settings Settings::read(const Options& o) {
         if (from == c) out = to;
       if (out.empty()) throw o.error("rename", "the new name for \"" + c + "\" must not be empty");
       if (!outputs.insert(std::string(is_tag ? "t:" : "f:") + out).second)
-        throw o.error(key, "two columns would both become " + std::string(is_tag ? "tag" : "field") + " \"" +
-                               out + "\"");
+        throw o.error(key,
+                      "two columns would both become " + std::string(is_tag ? "tag" : "field") + " \"" + out + "\"");
       s.columns.push_back(ColumnSpec{c, out, is_tag});
     }
   };
@@ -73,8 +73,8 @@ Settings Settings::read(const Options& o) {
   s.reconnect_initial = o.duration("reconnect_initial");
   s.reconnect_max = o.duration("reconnect_max");
   if (s.reconnect_max < s.reconnect_initial)
-    throw o.error("reconnect_max", "must not be shorter than reconnect_initial (" +
-                                       format_duration(s.reconnect_initial) + ")");
+    throw o.error("reconnect_max",
+                  "must not be shorter than reconnect_initial (" + format_duration(s.reconnect_initial) + ")");
   s.max_in_flight = static_cast<size_t>(o.integer("max_in_flight"));
   s.max_pending = static_cast<size_t>(o.integer("max_pending_lookups"));
   s.cache_max_entries = static_cast<size_t>(o.integer("cache_max_entries"));

@@ -21,24 +21,24 @@ namespace routerpulse::pg_enrich {
 enum class OnMiss { pass, drop, tag };
 
 struct Settings {
-  std::string dsn;                  ///< libpq conninfo or URI
-  std::string key_tag;              ///< metric tag holding the lookup key
-  std::string query;                ///< lookup SQL with exactly one parameter `$1`
-  std::vector<ColumnSpec> columns;  ///< `tags` then `fields`, with `rename` applied
+  std::string dsn;                           ///< libpq conninfo or URI
+  std::string key_tag;                       ///< metric tag holding the lookup key
+  std::string query;                         ///< lookup SQL with exactly one parameter `$1`
+  std::vector<ColumnSpec> columns;           ///< `tags` then `fields`, with `rename` applied
   std::optional<std::string> preload_query;  ///< SQL without parameters; key in the first column
-  Duration refresh_interval{};      ///< preload period; 0 = only on connect
-  Duration preload_timeout{};       ///< a preload run is abandoned after this
-  Duration ttl{};                   ///< positive entry lifetime
-  Duration negative_ttl{};          ///< "no such key" lifetime; 0 = not cached
-  Duration lookup_timeout{};        ///< max hold of a batch; 0 = never wait
+  Duration refresh_interval{};               ///< preload period; 0 = only on connect
+  Duration preload_timeout{};                ///< a preload run is abandoned after this
+  Duration ttl{};                            ///< positive entry lifetime
+  Duration negative_ttl{};                   ///< "no such key" lifetime; 0 = not cached
+  Duration lookup_timeout{};                 ///< max hold of a batch; 0 = never wait
   OnMiss on_miss = OnMiss::tag;
   std::optional<std::string> listen_channel;  ///< LISTEN channel for invalidations
   Duration connect_timeout{};
-  Duration query_timeout{};         ///< an unanswered request → reconnect
+  Duration query_timeout{};  ///< an unanswered request → reconnect
   Duration reconnect_initial{};
   Duration reconnect_max{};
-  size_t max_in_flight = 0;         ///< lookups on the wire at once
-  size_t max_pending = 0;           ///< lookups waiting for a wire slot
+  size_t max_in_flight = 0;  ///< lookups on the wire at once
+  size_t max_pending = 0;    ///< lookups waiting for a wire slot
   size_t cache_max_entries = 0;
   Duration error_log_interval{};
 

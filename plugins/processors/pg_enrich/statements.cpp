@@ -53,22 +53,30 @@ struct Setup : std::enable_shared_from_this<Setup> {
   void step(const char* name, const std::string& sql, int nparams, const std::string& option,
             std::function<void(const PGresult*)> then) {
     auto self = shared_from_this();
-    send_or_fail(conn->prepare(name, sql, nparams, [self, name, option, nparams, then](PgResult r) {
-      if (!self->check(r, option, "prepare")) return;
-      self->send_or_fail(self->conn->describe_prepared(name, [self, option, nparams, then](PgResult d) {
-        if (!self->check(d, option, "describe")) return;
-        int n = PQnparams(d.res.get());
-        if (n != nparams) {
-          self->finish("`" + option + "` must use " +
-                           (nparams == 1 ? std::string("exactly one parameter ($1) for the key")
-                                         : std::string("no parameters")) +
-                           ", it uses " + std::to_string(n),
-                       true, option);
-          return;
-        }
-        then(d.res.get());
-      }), option);
-    }), option);
+    send_or_fail(
+        conn->prepare(name, sql, nparams,
+                      [self, name, option, nparams, then](PgResult r) {
+                        if (!self->check(r, option, "prepare")) return;
+                        self->send_or_fail(
+                            self->conn->describe_prepared(
+                                name,
+                                [self, option, nparams, then](PgResult d) {
+                                  if (!self->check(d, option, "describe")) return;
+                                  int n = PQnparams(d.res.get());
+                                  if (n != nparams) {
+                                    self->finish(
+                                        "`" + option + "` must use " +
+                                            (nparams == 1 ? std::string("exactly one parameter ($1) for the key")
+                                                          : std::string("no parameters")) +
+                                            ", it uses " + std::to_string(n),
+                                        true, option);
+                                    return;
+                                  }
+                                  then(d.res.get());
+                                }),
+                            option);
+                      }),
+        option);
   }
 
   bool bind(RowMapper& m, const PGresult* shape, const std::string& option) {
@@ -106,8 +114,7 @@ struct Setup : std::enable_shared_from_this<Setup> {
 
 }  // namespace
 
-void setup_statements(std::shared_ptr<PgConnection> conn, const Settings& s,
-                      std::function<void(SetupResult)> done) {
+void setup_statements(std::shared_ptr<PgConnection> conn, const Settings& s, std::function<void(SetupResult)> done) {
   auto st = std::make_shared<Setup>();
   st->conn = std::move(conn);
   st->query = s.query;

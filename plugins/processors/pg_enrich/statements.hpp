@@ -22,16 +22,15 @@
 namespace routerpulse::pg_enrich {
 
 struct SetupResult {
-  std::string error;       ///< empty: both statements are prepared and bound
-  bool sql_error = false;  ///< the SQL itself is wrong (configuration), not the connection
-  std::string option;      ///< the option at fault when sql_error: "query" or "preload_query"
-  RowMapper lookup;        ///< bound to the lookup statement's columns
+  std::string error;                 ///< empty: both statements are prepared and bound
+  bool sql_error = false;            ///< the SQL itself is wrong (configuration), not the connection
+  std::string option;                ///< the option at fault when sql_error: "query" or "preload_query"
+  RowMapper lookup;                  ///< bound to the lookup statement's columns
   std::optional<RowMapper> preload;  ///< bound to the preload statement's columns
 };
 
 /// Prepares and checks the statements of `s` on the ready connection `conn`.
-void setup_statements(std::shared_ptr<PgConnection> conn, const Settings& s,
-                      std::function<void(SetupResult)> done);
+void setup_statements(std::shared_ptr<PgConnection> conn, const Settings& s, std::function<void(SetupResult)> done);
 
 /// A server message on one line (libpq's multi-line text joined with "; ").
 std::string one_line(const std::string& msg);

@@ -69,9 +69,9 @@ std::string encode_sentence(std::span<const std::string> words);
 /// with ProtocolError *before* anything is allocated for it, so a hostile or
 /// broken peer can never make the decoder allocate without bound.
 struct DecoderLimits {
-  size_t max_word_bytes = 1u << 20;       ///< 1 MiB per word
-  size_t max_sentence_bytes = 8u << 20;   ///< 8 MiB per sentence, prefixes included
-  size_t max_words = 65536;               ///< words per sentence
+  size_t max_word_bytes = 1u << 20;      ///< 1 MiB per word
+  size_t max_sentence_bytes = 8u << 20;  ///< 8 MiB per sentence, prefixes included
+  size_t max_words = 65536;              ///< words per sentence
 };
 
 /// Incremental sentence decoder for a TCP byte stream. Bytes may arrive split
@@ -108,9 +108,7 @@ class Decoder {
     }
     return count;
   }
-  size_t feed(std::string_view bytes, auto&& on_sentence) {
-    return feed(bytes.data(), bytes.size(), on_sentence);
-  }
+  size_t feed(std::string_view bytes, auto&& on_sentence) { return feed(bytes.data(), bytes.size(), on_sentence); }
 
   /// Bytes held for an incomplete sentence (0 between sentences).
   size_t buffered_bytes() const noexcept;
@@ -136,14 +134,14 @@ class Decoder {
   [[noreturn]] void fail(std::string message);
 
   DecoderLimits limits_;
-  std::string buf_;            // bytes of the incomplete sentence, from its first byte
-  size_t resume_ = 0;          // parse position inside buf_ to resume from
-  const char* in_ = nullptr;   // current input during feed (buf_ or the caller's bytes)
+  std::string buf_;           // bytes of the incomplete sentence, from its first byte
+  size_t resume_ = 0;         // parse position inside buf_ to resume from
+  const char* in_ = nullptr;  // current input during feed (buf_ or the caller's bytes)
   size_t in_size_ = 0;
-  size_t pos_ = 0;             // parse position inside the current input
-  size_t sentence_start_ = 0;  // start of the current sentence in the input
+  size_t pos_ = 0;                                  // parse position inside the current input
+  size_t sentence_start_ = 0;                       // start of the current sentence in the input
   std::vector<std::pair<size_t, size_t>> offsets_;  // (offset, length) of words, relative to sentence start
-  size_t sentence_bytes_ = 0;  // bytes of the current sentence parsed so far
+  size_t sentence_bytes_ = 0;                       // bytes of the current sentence parsed so far
   std::vector<std::string_view> views_;
   std::string poisoned_;
 };

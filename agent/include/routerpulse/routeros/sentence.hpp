@@ -75,11 +75,11 @@ class Command {
 
 /// The reply word of a sentence.
 enum class ReplyType : uint8_t {
-  re,       ///< `!re`: one data row
-  done,     ///< `!done`: the command finished (may carry `=ret=`)
-  trap,     ///< `!trap`: the command failed; `!done` follows
-  fatal,    ///< `!fatal`: the router closes the connection
-  empty,    ///< `!empty`: no rows (RouterOS 7.18+); `!done` follows
+  re,     ///< `!re`: one data row
+  done,   ///< `!done`: the command finished (may carry `=ret=`)
+  trap,   ///< `!trap`: the command failed; `!done` follows
+  fatal,  ///< `!fatal`: the router closes the connection
+  empty,  ///< `!empty`: no rows (RouterOS 7.18+); `!done` follows
 };
 
 /// "!re", "!done", "!trap", "!fatal", "!empty".
@@ -88,8 +88,8 @@ const char* to_string(ReplyType t) noexcept;
 /// One decoded reply sentence.
 struct Reply {
   ReplyType type = ReplyType::done;
-  std::string tag;          ///< value of `.tag=`, empty when untagged
-  Attributes attributes;    ///< `=key=value` words, in order (`=.id=*1` → key `.id`)
+  std::string tag;                       ///< value of `.tag=`, empty when untagged
+  Attributes attributes;                 ///< `=key=value` words, in order (`=.id=*1` → key `.id`)
   std::vector<std::string> other_words;  ///< any other word, e.g. the reason after `!fatal`
 
   /// The first attribute named `key`, or nullptr.

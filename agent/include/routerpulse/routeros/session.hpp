@@ -81,15 +81,15 @@ struct RouterConfig {
   std::string ca_file;          ///< PEM CA bundle; empty → system default paths
   std::string tls_server_name;  ///< name to verify / send as SNI; empty → host
   std::string username;
-  std::string password;         ///< use ${env:…} or ${file:…} in agent.yaml
+  std::string password;  ///< use ${env:…} or ${file:…} in agent.yaml
   LoginMethod login = LoginMethod::automatic;
-  std::chrono::nanoseconds timeout = std::chrono::seconds(10);          ///< default per-command timeout
-  std::chrono::nanoseconds connect_timeout = std::chrono::seconds(10);  ///< TCP + TLS + login
-  std::chrono::nanoseconds keepalive = std::chrono::seconds(30);        ///< idle time before a probe; 0 = off
-  std::chrono::nanoseconds reconnect_initial = std::chrono::seconds(1);     ///< first backoff delay
-  std::chrono::nanoseconds reconnect_max = std::chrono::seconds(60);    ///< backoff cap
-  size_t max_pending = 10000;   ///< queued + in-flight one-shot commands
-  DecoderLimits limits;         ///< word / sentence caps for replies
+  std::chrono::nanoseconds timeout = std::chrono::seconds(10);           ///< default per-command timeout
+  std::chrono::nanoseconds connect_timeout = std::chrono::seconds(10);   ///< TCP + TLS + login
+  std::chrono::nanoseconds keepalive = std::chrono::seconds(30);         ///< idle time before a probe; 0 = off
+  std::chrono::nanoseconds reconnect_initial = std::chrono::seconds(1);  ///< first backoff delay
+  std::chrono::nanoseconds reconnect_max = std::chrono::seconds(60);     ///< backoff cap
+  size_t max_pending = 10000;                                            ///< queued + in-flight one-shot commands
+  DecoderLimits limits;                                                  ///< word / sentence caps for replies
 
   /// The effective port (8728 / 8729 when `port` is 0).
   uint16_t effective_port() const noexcept { return port ? port : (tls ? 8729 : 8728); }

@@ -73,5 +73,6 @@ TEST_CASE("internal input options are validated", "[internal]") {
   CHECK_NOTHROW(h.validate(PluginKind::input, "internal", "subsystems: output"));  // one name reads as a list
   CHECK_THROWS_WITH(h.validate(PluginKind::input, "internal", "subsystems: {a: b}"),
                     Catch::Contains("expected a list of strings"));
-  CHECK_THROWS_WITH(h.validate(PluginKind::input, "internal", "subsytems: [output]"), Catch::Contains("unknown option"));
+  CHECK_THROWS_WITH(h.validate(PluginKind::input, "internal", "subsytems: [output]"),
+                    Catch::Contains("unknown option"));
 }

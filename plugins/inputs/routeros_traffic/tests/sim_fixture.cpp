@@ -14,8 +14,7 @@ namespace routerpulse::test {
 TrafficFixture::TrafficFixture(SimProcess& sim, int routers, ManualClock* clock, std::chrono::nanoseconds keepalive) {
   if (clock) h.clock = clock;
   registry = std::make_unique<routeros::RouterRegistry>(h.io, h.stats, h.health, spdlog::default_logger());
-  for (int i = 0; i < routers; ++i)
-    registry->add(sim_router_config("r" + std::to_string(i), sim.port(i), keepalive));
+  for (int i = 0; i < routers; ++i) registry->add(sim_router_config("r" + std::to_string(i), sim.port(i), keepalive));
   registry->start();
   h.routers = registry.get();
 }

@@ -65,7 +65,7 @@ TEST_CASE("config: routers must name configured routers", "[routeros_traffic][co
 }
 
 TEST_CASE("config: the input needs a routers: section", "[routeros_traffic][config]") {
-  Harness h;  // h.routers stays nullptr
+  Harness h;                                                // h.routers stays nullptr
   h.validate(PluginKind::input, "routeros_traffic", "{}");  // `check` cannot see the section
   try {
     h.create(PluginKind::input, "routeros_traffic", "{}");

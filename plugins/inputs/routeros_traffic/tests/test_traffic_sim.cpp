@@ -100,9 +100,9 @@ TEST_CASE("live pppoe_traffic rates, pppoe_session and routeros_system match the
   for (const auto& m : sessions) {
     const uint64_t n = user_number(*m.tag("pppoe_user"));
     INFO(to_line_protocol(m));
-    CHECK(std::get<std::string>(*m.field("address")) ==
-          "100." + std::to_string(64 + ((n >> 16) & 0x3F)) + "." + std::to_string((n >> 8) & 0xFF) + "." +
-              std::to_string(n & 0xFF));
+    CHECK(std::get<std::string>(*m.field("address")) == "100." + std::to_string(64 + ((n >> 16) & 0x3F)) + "." +
+                                                            std::to_string((n >> 8) & 0xFF) + "." +
+                                                            std::to_string(n & 0xFF));
     CHECK(std::get<std::string>(*m.field("session_id")).rfind("0x81", 0) == 0);
     CHECK(std::get<int64_t>(*m.field("uptime_seconds")) >= 0);
     CHECK(std::get<bool>(*m.field("monitored")));
@@ -410,8 +410,7 @@ TEST_CASE("stop() and destruction cancel the input's streams on the shared API s
   auto api = f.registry->find("r0");
   REQUIRE(api);
   // /ppp/active/listen plus two monitor-traffic commands of two interfaces.
-  REQUIRE(wait_until([&] { return api->counters().streams_active == 3 && f.users("pppoe_traffic").size() == 4; },
-                     15s));
+  REQUIRE(wait_until([&] { return api->counters().streams_active == 3 && f.users("pppoe_traffic").size() == 4; }, 15s));
 
   SECTION("stop") {
     f.h.stop(*f.input, f.h.last_context());

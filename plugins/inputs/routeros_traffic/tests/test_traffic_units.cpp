@@ -112,10 +112,18 @@ TEST_CASE("counter_delta: resets are not rates", "[routeros_traffic][unit]") {
 TEST_CASE("interface counters: totals, rates, wrap, re-created interface, restart", "[routeros_traffic][unit]") {
   InterfaceCounters ic({"ether*"}, CounterBits::automatic);
   auto ether = [](std::string id, uint64_t rx_byte, uint64_t tx_byte, const char* running = "true") {
-    return row({{".id", id}, {"name", "ether1"}, {"type", "ether"}, {"running", running},
-                {"rx-byte", std::to_string(rx_byte)}, {"tx-byte", std::to_string(tx_byte)},
-                {"rx-packet", "10"}, {"tx-packet", "20"}, {"rx-error", "0"}, {"tx-error", "0"},
-                {"rx-drop", "0"}, {"tx-drop", "0"}});
+    return row({{".id", id},
+                {"name", "ether1"},
+                {"type", "ether"},
+                {"running", running},
+                {"rx-byte", std::to_string(rx_byte)},
+                {"tx-byte", std::to_string(tx_byte)},
+                {"rx-packet", "10"},
+                {"tx-packet", "20"},
+                {"rx-error", "0"},
+                {"tx-error", "0"},
+                {"rx-drop", "0"},
+                {"tx-drop", "0"}});
   };
   auto other = row({{".id", "*9"}, {"name", "<pppoe-a>"}, {"type", "pppoe-in"}, {"rx-byte", "1"}});
 
@@ -213,8 +221,8 @@ TEST_CASE("monitor-traffic sample: fields in the customer's direction", "[router
   CHECK(m.fields().size() == 8);  // the sender timestamp is not a field
 
   Metric bad = pppoe_traffic_prototype("pop1", s);
-  auto bi = fill_traffic_sample(bad, row({{"name", "<pppoe-alice>"}, {"rx-bits-per-second", "fast"},
-                                          {"tx-bits-per-second", "1.5k"}}));
+  auto bi = fill_traffic_sample(
+      bad, row({{"name", "<pppoe-alice>"}, {"rx-bits-per-second", "fast"}, {"tx-bits-per-second", "1.5k"}}));
   CHECK(bi.bad_value);
   CHECK_FALSE(bad.field("upload_bits_per_second"));
   CHECK(std::get<uint64_t>(*bad.field("download_bits_per_second")) == 1500);
@@ -222,9 +230,14 @@ TEST_CASE("monitor-traffic sample: fields in the customer's direction", "[router
 
 TEST_CASE("/ppp/active rows and pppoe_session metrics", "[routeros_traffic][unit]") {
   bool bad = false;
-  auto s = parse_pppoe_row(row({{".id", "*1A"}, {"name", "bob"}, {"service", "pppoe"},
-                                {"caller-id", "AA:BB:CC:00:00:02"}, {"address", "100.64.0.2"}, {"uptime", "1d2h3m4s"},
-                                {"encoding", ""}, {"session-id", "0x81000002"}}),
+  auto s = parse_pppoe_row(row({{".id", "*1A"},
+                                {"name", "bob"},
+                                {"service", "pppoe"},
+                                {"caller-id", "AA:BB:CC:00:00:02"},
+                                {"address", "100.64.0.2"},
+                                {"uptime", "1d2h3m4s"},
+                                {"encoding", ""},
+                                {"session-id", "0x81000002"}}),
                            at(10), bad);
   REQUIRE(s);
   CHECK_FALSE(bad);
@@ -251,9 +264,14 @@ TEST_CASE("/ppp/active rows and pppoe_session metrics", "[routeros_traffic][unit
 }
 
 TEST_CASE("routeros_system from /system/resource and /system/identity", "[routeros_traffic][unit]") {
-  auto res = row({{"uptime", "2d"}, {"version", "7.16.1 (stable)"}, {"free-memory", "1000"},
-                  {"total-memory", "4000"}, {"cpu-load", "7"}, {"free-hdd-space", "50"},
-                  {"total-hdd-space", "100"}, {"board-name", "CCR2004"}});
+  auto res = row({{"uptime", "2d"},
+                  {"version", "7.16.1 (stable)"},
+                  {"free-memory", "1000"},
+                  {"total-memory", "4000"},
+                  {"cpu-load", "7"},
+                  {"free-hdd-space", "50"},
+                  {"total-hdd-space", "100"},
+                  {"board-name", "CCR2004"}});
   auto ident = row({{"name", "core-1"}});
   SystemInfo info;
   int bad = 0;
@@ -323,8 +341,8 @@ TEST_CASE("settings: defaults come from the option table", "[routeros_traffic][u
   CHECK(d.gather_timeout(std::chrono::seconds(60)) == std::chrono::seconds(10));
   CHECK(d.gather_timeout(std::chrono::milliseconds(100)) == std::chrono::milliseconds(100));
 
-  const TrafficOptions t = TrafficOptions::read(opts(
-      "routers: [pop1, pop2]\nsession_discovery: poll\ncounter_bits: 32\ntimeout: 3s\nsample_time: sender"));
+  const TrafficOptions t = TrafficOptions::read(
+      opts("routers: [pop1, pop2]\nsession_discovery: poll\ncounter_bits: 32\ntimeout: 3s\nsample_time: sender"));
   CHECK(t.router_names == std::vector<std::string>{"pop1", "pop2"});
   CHECK(t.discovery == Discovery::poll);
   CHECK(t.counter_bits == CounterBits::bits32);

@@ -120,7 +120,8 @@ TEST_CASE("file output options are validated before anything is opened", "[file]
   CHECK_THROWS_WITH(h.validate(PluginKind::output, "file", "data_format: csv"), Catch::Contains("expected one of"));
   CHECK_THROWS_WITH(h.validate(PluginKind::output, "file", "colour: red"), Catch::Contains("unknown option"));
   CHECK_THROWS_WITH(h.validate(PluginKind::output, "file", "files: []"), Catch::Contains("at least one file"));
-  CHECK_THROWS_WITH(h.validate(PluginKind::output, "file", "flush: sometimes"), Catch::Contains("expected true or false"));
+  CHECK_THROWS_WITH(h.validate(PluginKind::output, "file", "flush: sometimes"),
+                    Catch::Contains("expected true or false"));
   // `check` does not open files: an unopenable path passes validation and fails at start-up.
   CHECK_NOTHROW(h.validate(PluginKind::output, "file", "files: [/nonexistent/dir/x.out]"));
   CHECK_THROWS_WITH(h.create(PluginKind::output, "file", "files: [/nonexistent/dir/x.out]"),

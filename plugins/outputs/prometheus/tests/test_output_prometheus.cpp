@@ -102,9 +102,12 @@ TEST_CASE("numeric fields become <metric>_<field> series with tags as labels; pr
 
   CHECK(has_line(body, "# TYPE pppoe_traffic_rx_bps gauge"));
   CHECK(has_line(body, "# HELP pppoe_traffic_rx_bps Field rx_bps of metric pppoe_traffic (routerpulse)."));
-  CHECK(has_line(body, "pppoe_traffic_rx_bps{interface=\"<pppoe-alice>\",pppoe_user=\"alice\",router=\"pop1-core\"} 1200"));
-  CHECK(has_line(body, "pppoe_traffic_tx_bps{interface=\"<pppoe-alice>\",pppoe_user=\"alice\",router=\"pop1-core\"} 350.5"));
-  CHECK(has_line(body, "pppoe_traffic_active{interface=\"<pppoe-alice>\",pppoe_user=\"alice\",router=\"pop1-core\"} 1"));
+  CHECK(has_line(body,
+                 "pppoe_traffic_rx_bps{interface=\"<pppoe-alice>\",pppoe_user=\"alice\",router=\"pop1-core\"} 1200"));
+  CHECK(has_line(body,
+                 "pppoe_traffic_tx_bps{interface=\"<pppoe-alice>\",pppoe_user=\"alice\",router=\"pop1-core\"} 350.5"));
+  CHECK(
+      has_line(body, "pppoe_traffic_active{interface=\"<pppoe-alice>\",pppoe_user=\"alice\",router=\"pop1-core\"} 1"));
   CHECK(body.find("comment") == std::string::npos);  // string fields are not samples
   CHECK(f.counter("string_fields_skipped_total") == 1);
 
@@ -171,9 +174,9 @@ TEST_CASE("base units: every abbreviated suffix is rewritten and scaled; others 
   CHECK(has_line(body, "t_g_seconds 7200"));
   CHECK(has_line(body, "t_h_seconds 43200"));
   CHECK(has_line(body, "t_i_bytes 4096"));
-  CHECK(has_line(body, "t_j_m 5"));    // minutes or metres: ambiguous, untouched
-  CHECK(has_line(body, "t_k_kb 6"));   // 1000 or 1024: ambiguous, untouched
-  CHECK(has_line(body, "t_ms 8"));     // no `_` before the unit: not a suffix
+  CHECK(has_line(body, "t_j_m 5"));   // minutes or metres: ambiguous, untouched
+  CHECK(has_line(body, "t_k_kb 6"));  // 1000 or 1024: ambiguous, untouched
+  CHECK(has_line(body, "t_ms 8"));    // no `_` before the unit: not a suffix
 }
 
 TEST_CASE("the latest value wins; base_units: false keeps field names") {
@@ -206,7 +209,8 @@ TEST_CASE("expire_after removes a series exactly when it is older than expire_af
   body = f.scrape();
   INFO(body);
   CHECK_FALSE(serves(body, "bob"));
-  CHECK(has_line(body, "pppoe_traffic_rx_bps{interface=\"<pppoe-alice>\",pppoe_user=\"alice\",router=\"pop1-core\"} 11"));
+  CHECK(
+      has_line(body, "pppoe_traffic_rx_bps{interface=\"<pppoe-alice>\",pppoe_user=\"alice\",router=\"pop1-core\"} 11"));
   CHECK(f.counter("series_expired_total") == 2);  // bob's rx_bps and tx_bps
   CHECK(f.series() == 2);
   CHECK(promtool_problems(body) == "");

@@ -162,8 +162,8 @@ TEST_CASE("a real Prometheus scrapes the agent: labels round-trip and ended sess
          "bob's series disappear");
   CHECK(prom.query("pppoe_traffic_rx_bytes_total{pppoe_user=\"bob\"}").empty());
   CHECK(prom.query("pppoe_traffic_rx_bps{pppoe_user=\"alice\"}").size() == 1);
-  expect(wait_until([&] { return prom.query("pppoe_traffic_rx_bytes_total{pppoe_user=\"alice\"} == 2000").size() == 1; },
-                    60s),
+  expect(wait_until(
+             [&] { return prom.query("pppoe_traffic_rx_bytes_total{pppoe_user=\"alice\"} == 2000").size() == 1; }, 60s),
          "alice's counter advanced to 2000");
   CHECK(h.stats.counter("prometheus", "series_expired_total", "", {{"output", "prometheus"}}).value() == 2);
 

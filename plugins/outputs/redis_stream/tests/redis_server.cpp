@@ -27,7 +27,8 @@ std::string RedisServer::url(int db) const {
 
 void RedisServer::launch() {
   std::vector<std::string> argv{"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no", "--dir", dir_.path()};
+                                "--save",       "",       "--appendonly",        "no",     "--dir",
+                                dir_.path()};
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   proc_ = std::make_unique<Process>(argv, dir_.file("redis.log"));
   bool up = wait_until(

@@ -30,7 +30,9 @@ TEST_CASE("agent: Redis killed and restarted mid-run loses nothing", "[redis_str
       << "pipelines:\n  main: {inputs: [internal], outputs: [redis_stream]}\n";
   }
   Process agent({build_dir() + "/routerpulse", "run", "-c", cfg}, dir.file("agent.log"));
-  auto logged = [&](const std::string& text) { return read_file(dir.file("agent.log")).find(text) != std::string::npos; };
+  auto logged = [&](const std::string& text) {
+    return read_file(dir.file("agent.log")).find(text) != std::string::npos;
+  };
   REQUIRE(wait_until([&] { return redis.xlen("rp:agent") >= 5; }, 10s));
   redis.kill();
   // The engine logs the 1st and every 10th consecutive failed write; with
@@ -60,8 +62,8 @@ TEST_CASE("agent: Redis killed and restarted mid-run loses nothing", "[redis_str
   std::set<uint64_t> unique(seq.begin(), seq.end());
   INFO("entries=" << seq.size() << " unique=" << unique.size() << " max=" << *unique.rbegin());
   CHECK(*unique.begin() == 0);
-  CHECK(unique.size() == *unique.rbegin() + 1);  // no gap: nothing lost
-  CHECK(std::is_sorted(seq.begin(), seq.end())); // delivered in order (duplicates allowed)
+  CHECK(unique.size() == *unique.rbegin() + 1);   // no gap: nothing lost
+  CHECK(std::is_sorted(seq.begin(), seq.end()));  // delivered in order (duplicates allowed)
   auto log = read_file(dir.file("agent.log"));
   CHECK_THAT(log, Catch::Contains("write recovered"));
   CHECK_THAT(log, !Catch::Contains("dropped"));

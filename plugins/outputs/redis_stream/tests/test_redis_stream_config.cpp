@@ -99,7 +99,8 @@ TEST_CASE("invalid values are reported with the option path and the exact proble
   expect_error("consumer_group_start_id: '0'", "consumer_group_start_id", "only applies when consumer_group is set");
   expect_error("consumer_group: g\nconsumer_group_start_id: ''", "consumer_group_start_id",
                "must not be empty (use $ or 0)");
-  expect_error("reconnect_initial: 10s\nreconnect_max: 1s", "reconnect_max", "must be at least reconnect_initial (10s)");
+  expect_error("reconnect_initial: 10s\nreconnect_max: 1s", "reconnect_max",
+               "must be at least reconnect_initial (10s)");
   expect_error("reconnect_initial: 1m", "reconnect_initial", "must not exceed reconnect_max (30s)");
   expect_error("username: alice", "username", "a username needs a password");
 }

@@ -31,15 +31,14 @@ class EngineOutput {
       : plugin(h.stats, "redis_stream"), log_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000)) {
     auto logger = std::make_shared<spdlog::logger>(
         "redis_stream", spdlog::sinks_init_list{std::make_shared<spdlog::sinks::stderr_color_sink_mt>(), log_});
-    ctx_ = engine::make_context(
-        engine::ContextSpec{.kind = PluginKind::output,
-                            .id = "redis_stream",
-                            .plugin = "redis_stream",
-                            .pipeline = {},
-                            .config_dir = h.config_dir,
-                            .interval = 10s,
-                            .log = logger},
-        engine::ContextServices{h.io, h.stats, h.health, *h.clock, nullptr, nullptr});
+    ctx_ = engine::make_context(engine::ContextSpec{.kind = PluginKind::output,
+                                                    .id = "redis_stream",
+                                                    .plugin = "redis_stream",
+                                                    .pipeline = {},
+                                                    .config_dir = h.config_dir,
+                                                    .interval = 10s,
+                                                    .log = logger},
+                                engine::ContextServices{h.io, h.stats, h.health, *h.clock, nullptr, nullptr});
     const PluginDescriptor& d = *h.loader.get(PluginKind::output, "redis_stream").descriptor;
     Options opts = engine::component_options(d, yaml(options), "outputs.redis_stream",
                                              std::make_shared<const std::string>("<test>"));
@@ -140,8 +139,9 @@ TEST_CASE("Redis killed and restarted mid-run: at-least-once, drops accounted", 
   // AOF with fsync on every write: what Redis acknowledged survives SIGKILL,
   // so the stream can be checked for completeness after the restart.
   RedisServer redis({"--appendonly", "yes", "--appendfsync", "always"});
-  EngineOutput eng("url: " + redis.url() + "\nstream: mikrotik:traffic:customers\nmaxlen: 0\n"
-                   "reconnect_initial: 50ms\nreconnect_max: 200ms",
+  EngineOutput eng("url: " + redis.url() +
+                       "\nstream: mikrotik:traffic:customers\nmaxlen: 0\n"
+                       "reconnect_initial: 50ms\nreconnect_max: 200ms",
                    settings(/*batch_size=*/100, /*buffer_limit=*/300));
   REQUIRE(wait_until([&] { return eng.plugin.gauge("connected") == 1.0; }, 15s));
 
@@ -204,8 +204,9 @@ TEST_CASE("Redis killed and restarted mid-run: at-least-once, drops accounted", 
 
 TEST_CASE("a hung Redis is detected by command_timeout; nothing is lost", "[redis_stream][outage]") {
   RedisServer redis;
-  EngineOutput eng("url: " + redis.url() + "\nstream: s\nmaxlen: 0\ncommand_timeout: 300ms\nconnect_timeout: 1s\n"
-                   "reconnect_initial: 50ms\nreconnect_max: 200ms",
+  EngineOutput eng("url: " + redis.url() +
+                       "\nstream: s\nmaxlen: 0\ncommand_timeout: 300ms\nconnect_timeout: 1s\n"
+                       "reconnect_initial: 50ms\nreconnect_max: 200ms",
                    settings(/*batch_size=*/50, /*buffer_limit=*/10000));
   REQUIRE(wait_until([&] { return eng.plugin.gauge("connected") == 1.0; }, 15s));
   eng.produce(100);

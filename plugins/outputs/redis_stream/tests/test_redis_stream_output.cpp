@@ -173,8 +173,11 @@ TEST_CASE("consumer group is created at start-up and reads and acks entries", "[
     RedisOutput out("url: " + redis.url() + "\nstream: mikrotik:traffic:customers\nconsumer_group: billing");
     REQUIRE(out.wait_connected());
     // Created before any write (MKSTREAM), so a consumer can block on it at once.
-    REQUIRE(wait_until([&] { return redis.cmd({"XINFO", "GROUPS", "mikrotik:traffic:customers"})->elements == 1; },
-                       std::chrono::seconds(5)));
+    REQUIRE(wait_until(
+        [&] {
+          return redis.cmd({"XINFO", "GROUPS", "mikrotik:traffic:customers"})->elements == 1;
+        },
+        std::chrono::seconds(5)));
     REQUIRE(out.write(traffic_batch(0, 5)).ok);
   }
   // A second start finds the group (BUSYGROUP is not an error) and keeps writing.
@@ -183,7 +186,8 @@ TEST_CASE("consumer group is created at start-up and reads and acks entries", "[
   REQUIRE(again.write(traffic_batch(5, 2)).ok);
   CHECK(again.health()["status"] == "healthy");
 
-  auto r = redis.cmd({"XREADGROUP", "GROUP", "billing", "c1", "COUNT", "100", "STREAMS", "mikrotik:traffic:customers", ">"});
+  auto r =
+      redis.cmd({"XREADGROUP", "GROUP", "billing", "c1", "COUNT", "100", "STREAMS", "mikrotik:traffic:customers", ">"});
   REQUIRE(r->type == REDIS_REPLY_ARRAY);
   REQUIRE(r->elements == 1);
   auto entries = parse_entries(r->element[0]->element[1]);
@@ -200,7 +204,8 @@ TEST_CASE("consumer group is created at start-up and reads and acks entries", "[
 
 TEST_CASE("consumer group on templated keys is created per stream", "[redis_stream][integration]") {
   RedisServer redis;
-  RedisOutput out("url: " + redis.url() + "\nstream: 'traffic:{router}'\nconsumer_group: ws\n"
+  RedisOutput out("url: " + redis.url() +
+                  "\nstream: 'traffic:{router}'\nconsumer_group: ws\n"
                   "consumer_group_start_id: '0'");
   REQUIRE(out.wait_connected());
   // An existing stream with history: start id 0 lets the group see it.
@@ -312,8 +317,8 @@ TEST_CASE("no server: write fails fast, health degraded, connects when Redis app
 
   // Bring up a server on that port: the output reconnects by itself.
   TempDir dir;
-  Process server({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
-                  "--appendonly", "no", "--dir", dir.path()},
+  Process server({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                  "no", "--dir", dir.path()},
                  dir.file("redis.log"));
   REQUIRE(out.wait_connected());
   CHECK(out.health()["status"] == "healthy");
@@ -334,13 +339,14 @@ TEST_CASE("reconnects wait for their backoff on the component clock", "[redis_st
   // A backoff of one hour: only time moved on ctx.clock can bring the retry.
   ManualClock clock(now_ns());
   int port = free_port();
-  RedisOutput out("url: redis://127.0.0.1:" + std::to_string(port) + "/0\nstream: s\n"
-                  "reconnect_initial: 1h\nreconnect_max: 1h",
+  RedisOutput out("url: redis://127.0.0.1:" + std::to_string(port) +
+                      "/0\nstream: s\n"
+                      "reconnect_initial: 1h\nreconnect_max: 1h",
                   "redis_stream", &clock);
   REQUIRE(wait_until([&] { return out.counter("connect_errors_total") == 1 && clock.pending() == 1; }, 10s));
   TempDir dir;
-  Process server({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
-                  "--appendonly", "no", "--dir", dir.path()},
+  Process server({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                  "no", "--dir", dir.path()},
                  dir.file("redis.log"));
   REQUIRE(wait_for_port(port, 10s));
   CHECK(out.gauge("connected") == 0.0);

@@ -83,11 +83,30 @@ TEST_CASE("fields format: flat typed pairs with prefixes and exact MINID", "[red
   const std::string key = "k";
   e.encode(m, key);
   auto a = args(e);
-  std::vector<std::string> want{"XADD", "k", "MINID", "=", "1700000040000", "*",
-                                "name", "pppoe_traffic", "time", "1700000000123456789",
-                                "tag.pppoe_user", "alice", "tag.router", "pop1-core",
-                                "comment", std::string("a\0b", 3), "ratio", "0.25",
-                                "rx_bps", "-5", "tx_bytes", "18446744073709551615", "up", "true"};
+  std::vector<std::string> want{"XADD",
+                                "k",
+                                "MINID",
+                                "=",
+                                "1700000040000",
+                                "*",
+                                "name",
+                                "pppoe_traffic",
+                                "time",
+                                "1700000000123456789",
+                                "tag.pppoe_user",
+                                "alice",
+                                "tag.router",
+                                "pop1-core",
+                                "comment",
+                                std::string("a\0b", 3),
+                                "ratio",
+                                "0.25",
+                                "rx_bps",
+                                "-5",
+                                "tx_bytes",
+                                "18446744073709551615",
+                                "up",
+                                "true"};
   CHECK(a == want);
 }
 
@@ -103,8 +122,8 @@ TEST_CASE("no trimming when maxlen is 0; non-finite doubles spelled out (NonFini
   const std::string key = "k";
   e.encode(m, key);
   auto a = args(e);
-  std::vector<std::string> want{"XADD", "k", "*", "name", "x", "time", "1", "f_a", "NaN",
-                                "f_b", "+Inf", "f_c", "-Inf", "f_d", "1e+21"};
+  std::vector<std::string> want{"XADD", "k",   "*",    "name", "x",    "time", "1",    "f_a",
+                                "NaN",  "f_b", "+Inf", "f_c",  "-Inf", "f_d",  "1e+21"};
   CHECK(a == want);
 }
 

@@ -88,8 +88,8 @@ struct LuaFixture {
   void tick(Instance& i, Duration d) {
     const uint64_t before = counter(i.id, "ticks_total", {}, i.pipeline);
     clock.advance(d);
-    REQUIRE(wait_until([&] { return counter(i.id, "ticks_total", {}, i.pipeline) > before; },
-                       std::chrono::seconds(10)));
+    REQUIRE(
+        wait_until([&] { return counter(i.id, "ticks_total", {}, i.pipeline) > before; }, std::chrono::seconds(10)));
   }
 
   /// The labels of an instance's self-metrics (the scope's: processor + pipeline).

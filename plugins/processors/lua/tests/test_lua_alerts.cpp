@@ -46,8 +46,7 @@ Step feed(LuaFixture& f, LuaFixture::Instance& p, const std::string& key, int64_
 
 }  // namespace
 
-TEST_CASE("pending → firing only after `for`, one firing and one resolved event, cooldown respected",
-          "[lua][alert]") {
+TEST_CASE("pending → firing only after `for`, one firing and one resolved event, cooldown respected", "[lua][alert]") {
   LuaFixture f;
   auto p = f.make_script(kRule);
 

@@ -91,8 +91,7 @@ TEST_CASE("edited fields keep the type they had; new fields follow Lua's type", 
   CHECK(out.time() == kTime + 1);
 }
 
-TEST_CASE("a negative value in a uint64 field becomes int64; fresh tables carry no type memory",
-          "[lua][convert]") {
+TEST_CASE("a negative value in a uint64 field becomes int64; fresh tables carry no type memory", "[lua][convert]") {
   LuaFixture f;
   auto p = f.make_script(R"(
     function process(m)

@@ -158,9 +158,10 @@ function process(m) return m end)",
 
 TEST_CASE("tick_interval 0 arms no timer", "[lua][tick]") {
   LuaFixture f;
-  auto p = f.make_script("function tick(now) return { name = 'x', fields = { v = 1 } } end\n"
-                         "function process(m) return m end",
-                         "tick_interval: 0\n");
+  auto p = f.make_script(
+      "function tick(now) return { name = 'x', fields = { v = 1 } } end\n"
+      "function process(m) return m end",
+      "tick_interval: 0\n");
   f.start(p);
   CHECK(f.clock.pending() == 0);
   CHECK(f.clock.advance(1h) == 0);
@@ -204,7 +205,8 @@ TEST_CASE("validate loads the script without building anything (what `routerpuls
   LuaFixture f;
   const std::string good = f.write("good.lua", versioned(1));
   const std::string bad = f.write("bad.lua", "function process(m)\n  return m +\nend\n");
-  const std::string init = f.write("init.lua", "function init(c) error('bad threshold') end\nfunction process(m) return m end");
+  const std::string init =
+      f.write("init.lua", "function init(c) error('bad threshold') end\nfunction process(m) return m end");
   CHECK_NOTHROW(f.h.validate(PluginKind::processor, "lua", "script: " + good));
   CHECK_THROWS_WITH(f.h.validate(PluginKind::processor, "lua", "script: " + bad),
                     Catch::Contains("cannot load Lua script") && Catch::Contains("bad.lua:3: unexpected symbol"));
@@ -221,8 +223,8 @@ TEST_CASE("validate loads the script without building anything (what `routerpuls
 
 TEST_CASE("a script error in a batch makes the processor degraded until a batch runs clean", "[lua][reload]") {
   LuaFixture f;
-  auto p = f.make_script("function process(m)\n  if m.tags.bad then error('boom') end\n  return m\nend",
-                         "", "lua/health");
+  auto p =
+      f.make_script("function process(m)\n  if m.tags.bad then error('boom') end\n  return m\nend", "", "lua/health");
   CHECK(f.h.health.overall() == HealthState::healthy);
   Metric bad = any_metric();
   bad.set_tag("bad", "1");

@@ -106,7 +106,7 @@ TEST_CASE("sandbox escapes are refused with a clear error", "[lua][sandbox]") {
     CHECK(field<std::string>(out, "time_type") == "integer");
     CHECK(field<std::string>(out, "date") == "1970");
     CHECK(field<int64_t>(out, "clock_s") == f.clock.now_ns() / kSecond);  // the processor's clock
-    CHECK(field<std::string>(out, "year") == "2026");                      // ManualClock starts 2026-01-01
+    CHECK(field<std::string>(out, "year") == "2026");                     // ManualClock starts 2026-01-01
     CHECK(field<int64_t>(out, "loaded") == 2);
     CHECK(field<bool>(out, "gc_count") == true);
     CHECK(field<int64_t>(out, "moved") == 4);
@@ -154,8 +154,7 @@ end)",
   }
   CHECK(f.errors("lua/loop", "budget") == 4);
   CHECK(f.errors("lua/loop", "runtime") == 0);
-  CHECK(log->str().find("lua_loop.lua:5: instruction budget exceeded (max_instructions=100000)") !=
-        std::string::npos);
+  CHECK(log->str().find("lua_loop.lua:5: instruction budget exceeded (max_instructions=100000)") != std::string::npos);
 
   Metric ok("x", 1);
   ok.set_tag("loop", "finite");
@@ -212,7 +211,6 @@ TEST_CASE("limits are validated", "[lua][sandbox]") {
   CHECK_THROWS_WITH(f.make("script: " + path + "\nmax_memory: lots\n"),
                     Catch::Contains("max_memory") && Catch::Contains("expected a size"));
   CHECK_THROWS_WITH(f.make("script: " + path + "\nmax_memory: 100KiB\n"), Catch::Contains("at least 1MiB"));
-  CHECK_THROWS_WITH(f.make("script: " + path + "\nmax_instructions: 10\n"),
-                    Catch::Contains("max_instructions"));
+  CHECK_THROWS_WITH(f.make("script: " + path + "\nmax_instructions: 10\n"), Catch::Contains("max_instructions"));
   CHECK_NOTHROW(f.make("script: " + path + "\nmax_memory: 2MB\nmax_instructions: 5000\n"));
 }

@@ -54,7 +54,8 @@ std::string enrich_yaml(const PgServer& pg, const std::string& extra, const std:
                   "key_tag: pppoe_user\n"
                   "query: \"SELECT id::text AS customer_id, name, package, service_type, id AS customer_number "
                   "FROM customers WHERE pppoe_username = $1\"\n"
-                  "tags: " + tags + "\n";
+                  "tags: " +
+                  tags + "\n";
   if (!extra.empty()) y += extra + "\n";
   return y;
 }
@@ -67,16 +68,17 @@ Metric traffic(const std::string& user, int64_t rx_bps) {
 
 void seed_customers(const PgServer& pg, int n) {
   pg.load_schema();
-  pg.sql("INSERT INTO customers (name, service_type, pppoe_username, package, router) "
-         "SELECT 'Customer ' || g, 'pppoe', 'user' || lpad(g::text, 5, '0'), 'pkg-' || (g % 10), 'pop1-core' "
-         "FROM generate_series(1, " + std::to_string(n) + ") AS g");
+  pg.sql(
+      "INSERT INTO customers (name, service_type, pppoe_username, package, router) "
+      "SELECT 'Customer ' || g, 'pppoe', 'user' || lpad(g::text, 5, '0'), 'pkg-' || (g % 10), 'pop1-core' "
+      "FROM generate_series(1, " +
+      std::to_string(n) + ") AS g");
 }
 
 std::string tag_of(const Metric& m, const std::string& key) {
   const std::string* v = m.tag(key);
   return v ? *v : std::string();
 }
-
 
 std::optional<MetricBatch> get_advancing(std::future<MetricBatch>& f, ManualClock& clock, Duration step,
                                          std::chrono::milliseconds timeout) {

@@ -32,11 +32,12 @@ struct EnrichUnderTest {
   void start() { h.start(*component, *ctx); }
   /// Returns once everything queued on the component's strand so far has run:
   /// after waiting for one counter, the rest of that handler's effects are in.
-  void sync() { h.run_on(*ctx, [] {}); }
+  void sync() {
+    h.run_on(*ctx, [] {});
+  }
   void stop() { h.stop(*component, *ctx); }
   /// One batch through process(); nullopt when `next` was not called in time.
-  std::optional<MetricBatch> process(MetricBatch batch,
-                                     std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  std::optional<MetricBatch> process(MetricBatch batch, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     return h.process(processor(), *ctx, std::move(batch), timeout);
   }
   /// Calls process() for every batch in one strand turn (so all arrive before
@@ -75,7 +76,6 @@ void seed_customers(const PgServer& pg, int n);
 
 /// The value of tag `key` or "" when absent.
 std::string tag_of(const Metric& m, const std::string& key);
-
 
 /// Waits for `f`, advancing `clock` by `step` while it is not ready (a batch
 /// released by lookup_timeout). nullopt on timeout.

@@ -224,8 +224,9 @@ TEST_CASE("ttl and negative_ttl decide exactly when a key is asked again", "[pg_
 
   // The database changes; no listen_channel, so the cache answers until expiry.
   pg.sql("UPDATE customers SET package = 'fiber-1G' WHERE pppoe_username = 'ana.souza'");
-  pg.sql("INSERT INTO customers (name, service_type, pppoe_username, package) "
-         "VALUES ('Zed', 'pppoe', 'zed', 'fiber-10M')");
+  pg.sql(
+      "INSERT INTO customers (name, service_type, pppoe_username, package) "
+      "VALUES ('Zed', 'pppoe', 'zed', 'fiber-10M')");
   clock.advance(699ms);
   auto cached = e->process(batch_of({"ana.souza", "zed"}));
   REQUIRE(cached);
@@ -259,7 +260,7 @@ TEST_CASE("a batch waits at most lookup_timeout on the component's clock", "[pg_
   pg.freeze();
   auto futures = e->process_all({batch_of({"bruno.lima", "ana.souza"})});
   CHECK(futures[0].wait_for(0s) == std::future_status::timeout);  // held: the database cannot answer
-  CHECK(clock.advance(199ms) == 0);  // nothing is due before lookup_timeout
+  CHECK(clock.advance(199ms) == 0);                               // nothing is due before lookup_timeout
   auto out = get_advancing(futures[0], clock, 1ms);
   pg.thaw();
   REQUIRE(out);
@@ -301,15 +302,14 @@ TEST_CASE("a NOTIFY with a key invalidates that key at once", "[pg_enrich]") {
 TEST_CASE("an SQL error is found at start-up: logged with the option, unhealthy, counted; metrics flow",
           "[pg_enrich]") {
   PgServer& pg = pg_with_seed();
-  auto expect_start_error = [&](const std::string& yaml, const std::string& option,
-                                std::vector<std::string> words) {
+  auto expect_start_error = [&](const std::string& yaml, const std::string& option, std::vector<std::string> words) {
     INFO(yaml);
     CapturedLog log;
     Harness h;
     ManualClock clock;
     h.clock = &clock;
     CHECK_NOTHROW(h.validate(PluginKind::processor, "pg_enrich", yaml));  // check never connects
-    auto e = make_enrich(h, yaml);  // nor does construction: no error yet
+    auto e = make_enrich(h, yaml);                                        // nor does construction: no error yet
     e->start();
     REQUIRE(wait_until([&] { return e->counter("sql_errors_total") >= 1; }, 10s));
     e->sync();
@@ -349,8 +349,7 @@ TEST_CASE("an SQL error is found at start-up: logged with the option, unhealthy,
                      {"relation \"custmers\" does not exist"});
 }
 
-TEST_CASE("validate and construction never connect; start() does and reports the problem on health",
-          "[pg_enrich]") {
+TEST_CASE("validate and construction never connect; start() does and reports the problem on health", "[pg_enrich]") {
   Harness h;
   ManualClock clock;
   h.clock = &clock;
@@ -468,8 +467,7 @@ TEST_CASE("a host name in the dsn is resolved asynchronously and connects", "[pg
   CHECK(tag_of((*out)[0], "name") == "Carla Mendes");
 }
 
-TEST_CASE("the sample configuration (`plugins --sample pg_enrich`) passes `check` without a database",
-          "[pg_enrich]") {
+TEST_CASE("the sample configuration (`plugins --sample pg_enrich`) passes `check` without a database", "[pg_enrich]") {
   Harness h;
   std::string sample = engine::render_sample(*h.loader.get(PluginKind::processor, "pg_enrich").descriptor);
   INFO(sample);

@@ -60,8 +60,9 @@ TEST_CASE("preload of 50,000 customers answers every key without a lookup query"
   CHECK(e->counter("metrics_enriched_total") == ids.size());
 
   // A key the preload did not have is still looked up one by one.
-  pg.sql("INSERT INTO customers (name, service_type, pppoe_username, package) "
-         "VALUES ('Late Joiner', 'pppoe', 'late.joiner', 'fiber-10M')");
+  pg.sql(
+      "INSERT INTO customers (name, service_type, pppoe_username, package) "
+      "VALUES ('Late Joiner', 'pppoe', 'late.joiner', 'fiber-10M')");
   auto late = e->process({traffic("late.joiner")});
   REQUIRE(late);
   CHECK(tag_of((*late)[0], "name") == "Late Joiner");
@@ -84,8 +85,9 @@ TEST_CASE("refresh_interval reloads the mapping", "[pg_enrich][preload]") {
   CHECK(tag_of((*before)[0], "package") == "pkg-2");
 
   pg.sql("UPDATE customers SET package = 'fiber-1G' WHERE pppoe_username = 'user00042'");
-  pg.sql("INSERT INTO customers (name, service_type, pppoe_username, package) "
-         "VALUES ('Late Joiner', 'pppoe', 'late.joiner', 'fiber-10M')");
+  pg.sql(
+      "INSERT INTO customers (name, service_type, pppoe_username, package) "
+      "VALUES ('Late Joiner', 'pppoe', 'late.joiner', 'fiber-10M')");
   CHECK(clock.advance(4min) == 1);  // the housekeeping timer only: no refresh before refresh_interval
   CHECK(e->counter("preloads_total") == 1);
   clock.advance(1min);

@@ -100,9 +100,8 @@ TEST_CASE("a PostgreSQL that stops answering: batches leave at lookup_timeout, t
   Harness h;
   ManualClock clock;
   h.clock = &clock;
-  auto e = make_enrich(h, enrich_yaml(pg, kFastRetry +
-                                              "\nttl: 100ms\nlookup_timeout: 100ms\nquery_timeout: 1s\n"
-                                              "connect_timeout: 1s"));
+  auto e = make_enrich(h, enrich_yaml(pg, kFastRetry + "\nttl: 100ms\nlookup_timeout: 100ms\nquery_timeout: 1s\n"
+                                                       "connect_timeout: 1s"));
   e->start();
   REQUIRE(enriched_as(*e, "user00001", "Customer 1"));
   clock.advance(100ms);  // the entry expires: the next batch asks again

@@ -106,8 +106,9 @@ Options plugin_options(const std::string& yaml_text) {
 }  // namespace
 
 TEST_CASE("Settings: defaults from the option table, renames and column layout", "[pg_enrich][unit]") {
-  Options o = plugin_options("dsn: host=127.0.0.1\nkey_tag: pppoe_user\nquery: q $1\n"
-                             "tags: [customer_id, name]\nfields: [balance]\nrename: {name: customer_name}\n");
+  Options o = plugin_options(
+      "dsn: host=127.0.0.1\nkey_tag: pppoe_user\nquery: q $1\n"
+      "tags: [customer_id, name]\nfields: [balance]\nrename: {name: customer_name}\n");
   Settings s = Settings::read(o);
   CHECK(s.lookup_timeout == 50ms);
   CHECK(s.ttl == 5min);
