@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -25,9 +26,11 @@ namespace {
 
 std::string control(int port, const std::string& cmd) {
   std::string out;
-  run_command("printf '" + cmd + "\\n' | timeout 5 /usr/bin/python3 -c 'import socket,sys; s=socket.create_connection((\"127.0.0.1\"," +
-                  std::to_string(port) + ")); s.sendall(sys.stdin.buffer.read()); print(s.makefile().readline().strip())'",
-              &out);
+  run_command(
+      "printf '" + cmd +
+          "\\n' | timeout 5 /usr/bin/python3 -c 'import socket,sys; s=socket.create_connection((\"127.0.0.1\"," +
+          std::to_string(port) + ")); s.sendall(sys.stdin.buffer.read()); print(s.makefile().readline().strip())'",
+      &out);
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
 }
@@ -55,15 +58,32 @@ TEST_CASE("the demo POP pipeline delivers enriched customer traffic end to end",
   const int kRouters = 3, kSessions = 40;
 
   // Routers: churn replaces a session every 3 s per router.
-  int sim_base = free_port();  // the simulator needs three consecutive free ports
-  while (sim_base + 2 > 65535 || wait_for_port(sim_base + 1, 1ms) || wait_for_port(sim_base + 2, 1ms))
+  // The simulator needs three consecutive free ports; a probe can race with
+  // another process, so a simulator that exits without listening is retried
+  // on other ports (its log is shown when every attempt fails).
+  int sim_base = 0, sim_control = 0;
+  std::unique_ptr<Process> sim;
+  std::string sim_logs;
+  for (int attempt = 0; attempt < 5 && !sim; ++attempt) {
     sim_base = free_port();
-  int sim_control = free_port();
-  Process sim({build_dir() + "/routeros-sim", "--routers", std::to_string(kRouters), "--base-port",
-               std::to_string(sim_base), "--sessions", std::to_string(kSessions), "--churn", "20", "--password", "e2e",
-               "--control-port", std::to_string(sim_control)},
-              dir.file("sim.log"));
-  REQUIRE(wait_until([&] { return read_file(dir.file("sim.log")).find("listening") != std::string::npos; }, 20s));
+    while (sim_base + 2 > 65535 || wait_for_port(sim_base + 1, 1ms) || wait_for_port(sim_base + 2, 1ms))
+      sim_base = free_port();
+    sim_control = free_port();
+    auto log = dir.file("sim-" + std::to_string(attempt) + ".log");
+    auto p = std::make_unique<Process>(
+        std::vector<std::string>{build_dir() + "/routeros-sim", "--routers", std::to_string(kRouters), "--base-port",
+                                 std::to_string(sim_base), "--sessions", std::to_string(kSessions), "--churn", "20",
+                                 "--password", "e2e", "--control-port", std::to_string(sim_control)},
+        log);
+    auto listening = [&] { return read_file(log).find("listening") != std::string::npos; };
+    wait_until([&] { return listening() || !p->running(); }, 20s);
+    if (listening())
+      sim = std::move(p);
+    else
+      sim_logs += "attempt " + std::to_string(attempt) + ": " + read_file(log) + "\n";
+  }
+  INFO(sim_logs);
+  REQUIRE(sim);
 
   // Redis and PostgreSQL of our own.
   int redis_port = free_port();
@@ -114,10 +134,12 @@ TEST_CASE("the demo POP pipeline delivers enriched customer traffic end to end",
   nlohmann::json prom_result;
   bool prom_ok = wait_until(
       [&] {
-        auto r = http_get(prom_port, "/api/v1/query?query=" + url_encode("pppoe_traffic_download_bits_per_second{customer_id!=\"\"}"));
+        auto r = http_get(prom_port, "/api/v1/query?query=" +
+                                         url_encode("pppoe_traffic_download_bits_per_second{customer_id!=\"\"}"));
         if (r.status != 200) return false;
         prom_result = nlohmann::json::parse(r.body, nullptr, false);
-        return prom_result.is_object() && prom_result["data"]["result"].size() >= static_cast<size_t>(kRouters * kSessions / 2);
+        return prom_result.is_object() &&
+               prom_result["data"]["result"].size() >= static_cast<size_t>(kRouters * kSessions / 2);
       },
       30s);
   CHECK(prom_ok);
