@@ -1,5 +1,7 @@
 #include "routerpulse/config.hpp"
 
+#include "option_values.hpp"
+
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -320,10 +322,9 @@ int64_t Options::get_int(const std::string& key, int64_t def, int64_t min, int64
   if (!n.IsDefined()) return def;
   if (!n.IsScalar()) throw error_at(n, key, "expected an integer, got " + describe_node(n));
   const std::string& s = n.Scalar();
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty())
-    throw error_at(n, key, "expected an integer, got \"" + s + "\"");
+  auto parsed = parse_int_text(s);
+  if (!parsed) throw error_at(n, key, "expected an integer, got \"" + s + "\"");
+  int64_t v = *parsed;
   if (v < min || v > max)
     throw error_at(n, key,
                    "expected an integer between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + s);
@@ -335,21 +336,16 @@ double Options::get_double(const std::string& key, double def) const {
   if (!n.IsDefined()) return def;
   if (!n.IsScalar()) throw error_at(n, key, "expected a number, got " + describe_node(n));
   const std::string& s = n.Scalar();
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v))
-    throw error_at(n, key, "expected a number, got \"" + s + "\"");
-  return v;
+  auto v = parse_number_text(s);
+  if (!v) throw error_at(n, key, "expected a number, got \"" + s + "\"");
+  return *v;
 }
 
 bool Options::get_bool(const std::string& key, bool def) const {
   auto n = get(key);
   if (!n.IsDefined()) return def;
-  if (n.IsScalar()) {
-    const std::string& s = n.Scalar();
-    if (s == "true" || s == "True" || s == "yes" || s == "on") return true;
-    if (s == "false" || s == "False" || s == "no" || s == "off") return false;
-  }
+  if (n.IsScalar())
+    if (auto b = parse_bool_text(n.Scalar())) return *b;
   throw error_at(n, key, "expected true or false, got " + describe_node(n));
 }
 

@@ -5,6 +5,8 @@
 
 #include "routerpulse/config.hpp"
 
+#include "option_values.hpp"
+
 namespace routerpulse {
 
 const char* to_string(OptionType t) noexcept {
@@ -22,6 +24,48 @@ const char* to_string(OptionType t) noexcept {
     case OptionType::any: return "any";
   }
   return "?";
+}
+
+std::optional<bool> parse_bool_text(std::string_view s) {
+  if (s == "true" || s == "True" || s == "yes" || s == "on") return true;
+  if (s == "false" || s == "False" || s == "no" || s == "off") return false;
+  return std::nullopt;
+}
+
+std::optional<int64_t> parse_int_text(std::string_view s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<double> parse_number_text(const std::string& s) {
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+bool is_choice(const char* choices, std::string_view value) {
+  std::string_view all = choices ? choices : "";
+  for (size_t start = 0; start <= all.size();) {
+    size_t bar = all.find('|', start);
+    if (bar == std::string_view::npos) bar = all.size();
+    if (all.substr(start, bar - start) == value) return true;
+    start = bar + 1;
+  }
+  return false;
+}
+
+std::string choices_text(const char* choices) {
+  std::string out;
+  for (const char* c = choices ? choices : ""; *c; ++c) {
+    if (*c == '|')
+      out += ", ";
+    else
+      out.push_back(*c);
+  }
+  return out;
 }
 
 Options::Options(YAML::Node node, std::string path, std::shared_ptr<const std::string> file,
@@ -88,28 +132,22 @@ void check_option_value(const Options& o, const OptionSpec& s, const YAML::Node&
     case OptionType::integer: {
       if (!n.IsScalar()) throw fail("expected an integer, got " + describe_node(n));
       const std::string& t = n.Scalar();
-      int64_t v = 0;
-      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-      if (t.empty() || ec != std::errc() || p != t.data() + t.size())
-        throw fail("expected an integer, got \"" + t + "\"");
-      if (!in_range(static_cast<double>(v))) throw fail("must be " + range_text(s, false) + ", got " + t);
+      auto v = parse_int_text(t);
+      if (!v) throw fail("expected an integer, got \"" + t + "\"");
+      if (!in_range(static_cast<double>(*v))) throw fail("must be " + range_text(s, false) + ", got " + t);
       break;
     }
     case OptionType::number: {
       if (!n.IsScalar()) throw fail("expected a number, got " + describe_node(n));
       const std::string& t = n.Scalar();
-      char* end = nullptr;
-      double v = std::strtod(t.c_str(), &end);
-      if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v))
-        throw fail("expected a number, got \"" + t + "\"");
-      if (!in_range(v)) throw fail("must be " + range_text(s, false) + ", got " + t);
+      auto v = parse_number_text(t);
+      if (!v) throw fail("expected a number, got \"" + t + "\"");
+      if (!in_range(*v)) throw fail("must be " + range_text(s, false) + ", got " + t);
       break;
     }
-    case OptionType::boolean: {
-      static const std::set<std::string> ok{"true", "True", "yes", "on", "false", "False", "no", "off"};
-      if (!n.IsScalar() || !ok.count(n.Scalar())) throw fail("expected true or false, got " + describe_node(n));
+    case OptionType::boolean:
+      if (!n.IsScalar() || !parse_bool_text(n.Scalar())) throw fail("expected true or false, got " + describe_node(n));
       break;
-    }
     case OptionType::duration: {
       std::optional<Duration> d;
       if (n.IsScalar()) d = parse_duration(n.Scalar());
@@ -118,32 +156,11 @@ void check_option_value(const Options& o, const OptionSpec& s, const YAML::Node&
       if (!in_range(secs)) throw fail("must be " + range_text(s, true) + ", got " + n.Scalar());
       break;
     }
-    case OptionType::choice: {
-      std::string all = s.choices ? s.choices : "";
-      bool found = false;
-      if (n.IsScalar()) {
-        size_t start = 0;
-        while (start <= all.size()) {
-          size_t bar = all.find('|', start);
-          if (bar == std::string::npos) bar = all.size();
-          if (all.compare(start, bar - start, n.Scalar()) == 0 && bar - start == n.Scalar().size()) found = true;
-          start = bar + 1;
-        }
-      }
-      if (!found) {
-        std::string list = all;
-        for (auto& c : list)
-          if (c == '|') c = ',';
-        std::string pretty;
-        for (char c : list) {
-          pretty.push_back(c);
-          if (c == ',') pretty.push_back(' ');
-        }
-        throw fail("expected one of " + pretty + ", got " +
+    case OptionType::choice:
+      if (!n.IsScalar() || !is_choice(s.choices, n.Scalar()))
+        throw fail("expected one of " + choices_text(s.choices) + ", got " +
                    (n.IsScalar() ? "\"" + n.Scalar() + "\"" : describe_node(n)));
-      }
       break;
-    }
     case OptionType::string_list:
       if (n.IsScalar()) break;
       if (!n.IsSequence()) throw fail("expected a list of strings, got " + describe_node(n));
@@ -206,7 +223,7 @@ int64_t Options::integer(const std::string& key) const {
   auto n = value_or_default(s);
   check_option_value(*this, s, n);
   if (!n.IsDefined()) throw std::logic_error(path_ + ": option \"" + key + "\" has no default");
-  return std::stoll(n.Scalar());
+  return *parse_int_text(n.Scalar());
 }
 
 double Options::number(const std::string& key) const {
@@ -214,7 +231,7 @@ double Options::number(const std::string& key) const {
   auto n = value_or_default(s);
   check_option_value(*this, s, n);
   if (!n.IsDefined()) throw std::logic_error(path_ + ": option \"" + key + "\" has no default");
-  return std::strtod(n.Scalar().c_str(), nullptr);
+  return *parse_number_text(n.Scalar());
 }
 
 bool Options::boolean(const std::string& key) const {
@@ -222,8 +239,7 @@ bool Options::boolean(const std::string& key) const {
   auto n = value_or_default(s);
   check_option_value(*this, s, n);
   if (!n.IsDefined()) throw std::logic_error(path_ + ": option \"" + key + "\" has no default");
-  const std::string& t = n.Scalar();
-  return t == "true" || t == "True" || t == "yes" || t == "on";
+  return *parse_bool_text(n.Scalar());
 }
 
 Duration Options::duration(const std::string& key) const {

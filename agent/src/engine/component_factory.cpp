@@ -103,12 +103,11 @@ std::shared_ptr<PluginContext> make_context(const ContextSpec& spec, const Conte
   });
 }
 
-std::shared_ptr<Component> create_component(const PluginDescriptor& d, const Options& options,
-                                            const std::shared_ptr<PluginContext>& ctx) {
+std::shared_ptr<Component> construct_component(const PluginDescriptor& d, const Options& options,
+                                               const std::shared_ptr<PluginContext>& ctx) {
   if (d.kind != ctx->kind)
     throw options.error(
         "", std::string("plugin \"") + d.name + "\" is " + to_string(d.kind) + ", not " + to_string(ctx->kind));
-  validate_component(d, options);
   std::shared_ptr<Component> c;
   try {
     c = d.create(options, *ctx);
@@ -120,6 +119,12 @@ std::shared_ptr<Component> create_component(const PluginDescriptor& d, const Opt
   if (!c) throw options.error("", "plugin returned no component");
   ComponentHosting::keep_alive(*c, ctx);
   return c;
+}
+
+std::shared_ptr<Component> create_component(const PluginDescriptor& d, const Options& options,
+                                            const std::shared_ptr<PluginContext>& ctx) {
+  validate_component(d, options);
+  return construct_component(d, options, ctx);
 }
 
 }  // namespace routerpulse::engine

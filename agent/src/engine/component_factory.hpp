@@ -55,9 +55,14 @@ std::string health_key(PluginKind kind, const std::string& id, const std::string
 /// Builds a scoped context (own strand, logger, self-metrics scope, health key).
 std::shared_ptr<PluginContext> make_context(const ContextSpec& spec, const ContextServices& svc);
 
-/// validate_component, then the plugin's factory; the component keeps `ctx` alive. Throws ConfigError (also for
-/// a SelfMetricsError or other exception thrown by the constructor, located at
-/// `options`), or when the plugin is not of `ctx.kind`.
+/// The plugin's factory alone, for options validate_component already passed;
+/// the component keeps `ctx` alive. Throws ConfigError (also for a
+/// SelfMetricsError or other exception thrown by the constructor, located at
+/// `options`), or when the plugin is not of `ctx->kind`.
+std::shared_ptr<Component> construct_component(const PluginDescriptor& d, const Options& options,
+                                               const std::shared_ptr<PluginContext>& ctx);
+
+/// validate_component, then construct_component.
 std::shared_ptr<Component> create_component(const PluginDescriptor& d, const Options& options,
                                             const std::shared_ptr<PluginContext>& ctx);
 

@@ -6,27 +6,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include "engine/callbacks.hpp"
 #include "engine/component_factory.hpp"
 #include "routerpulse/health.hpp"
 
 namespace routerpulse::engine {
-
-namespace {
-
-/// Calls `done` once `n` arrivals happened (n == 0 → at once).
-std::function<void()> barrier(size_t n, std::function<void()> done) {
-  if (n == 0) {
-    done();
-    return [] {};
-  }
-  auto left = std::make_shared<std::atomic<size_t>>(n);
-  auto d = std::make_shared<std::function<void()>>(std::move(done));
-  return [left, d] {
-    if (left->fetch_sub(1) == 1) (*d)();
-  };
-}
-
-}  // namespace
 
 Graph::~Graph() = default;
 
@@ -58,7 +42,7 @@ std::shared_ptr<Component> Graph::create(const ComponentDecl& d, const AgentConf
     validate_component(*l->descriptor, opts);
     if (engine_options) engine_options(opts);
     if (!ctx) return nullptr;
-    return create_component(*l->descriptor, opts, ctx);
+    return construct_component(*l->descriptor, opts, ctx);  // validated above
   } catch (const ConfigError& e) {
     for (const auto& prev : errors)
       if (std::string(prev.what()) == e.what()) return nullptr;  // same processor in two pipelines

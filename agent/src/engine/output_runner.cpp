@@ -1,5 +1,7 @@
 #include "engine/output_runner.hpp"
 
+#include "engine/callbacks.hpp"
+
 #include <boost/asio/post.hpp>
 
 #include "routerpulse/health.hpp"
@@ -276,15 +278,11 @@ void OutputRunner::stop(std::function<void()> done) {
       done();
       return;
     }
-    auto called = std::make_shared<std::atomic<bool>>(false);
-    auto one = [self, called, done = std::move(done)]() mutable {
-      if (called->exchange(true)) {
-        self->callback_errors_.inc();
-        self->ctx_->log->error("stop: done called more than once; ignored (a plugin bug)");
-        return;
-      }
-      boost::asio::post(self->ctx_->strand, [done = std::move(done)] { done(); });
-    };
+    std::shared_ptr<std::atomic<bool>> called;
+    auto one = once<>(std::function<void()>([self, done = std::move(done)]() mutable {
+                        boost::asio::post(self->ctx_->strand, [done = std::move(done)] { done(); });
+                      }),
+                      self->callback_errors_, self->ctx_->log, "stop done", &called);
     try {
       self->output_->stop(one);
     } catch (const std::exception& e) {

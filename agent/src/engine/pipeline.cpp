@@ -47,25 +47,18 @@ void Pipeline::start() {
 }
 
 void Pipeline::stop(std::function<void()> done) {
-  if (stages.empty()) {
-    done();
-    return;
-  }
-  auto left = std::make_shared<std::atomic<size_t>>(stages.size());
-  auto d = std::make_shared<std::function<void()>>(std::move(done));
+  auto all = barrier(stages.size(), std::move(done));
   for (auto& st : stages) {
     auto proc = st.processor;
     auto* ctx = st.ctx.get();
-    auto one = once<>(std::function<void()>([left, d] {
-                        if (left->fetch_sub(1) == 1) (*d)();
-                      }),
-                      *st.callback_errors, ctx->log, "stop done");
-    boost::asio::post(ctx->strand, [proc, ctx, one] {
+    std::shared_ptr<std::atomic<bool>> called;
+    auto one = once<>(all, *st.callback_errors, ctx->log, "stop done", &called);
+    boost::asio::post(ctx->strand, [proc, ctx, one, called] {
       try {
         proc->stop(one);
       } catch (const std::exception& e) {
         ctx->log->error("stop threw: {}", e.what());
-        one();
+        if (!called->load()) one();
       }
     });
   }
@@ -248,15 +241,16 @@ void InputRunner::stop(std::function<void()> done) {
   boost::asio::post(ctx_->strand, [self = shared_from_this(), done = std::move(done)]() mutable {
     self->stopped_ = true;
     self->timer_->cancel();
+    std::shared_ptr<std::atomic<bool>> called;
     auto one = once<>(std::function<void()>([self, done = std::move(done)]() mutable {
                         boost::asio::post(self->ctx_->strand, [done = std::move(done)] { done(); });
                       }),
-                      self->callback_errors_, self->ctx_->log, "stop done");
+                      self->callback_errors_, self->ctx_->log, "stop done", &called);
     try {
       self->input_->stop(one);
     } catch (const std::exception& e) {
       self->ctx_->log->error("stop threw: {}", e.what());
-      one();
+      if (!called->load()) one();
     }
   });
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/callbacks.hpp"
 #include "engine/output_runner.hpp"
 #include "routerpulse/plugin.hpp"
 #include "routerpulse/stats.hpp"
@@ -94,21 +95,5 @@ class InputRunner : public std::enable_shared_from_this<InputRunner> {
   Histogram& gather_time_;
   SteadyTime gather_started_;
 };
-
-/// Wraps a callback so that only its first call goes through; later calls
-/// increment `violations` and log (the SDK's "exactly once" rule).
-template <class... Args>
-std::function<void(Args...)> once(std::function<void(Args...)> fn, Counter& violations,
-                                  std::shared_ptr<spdlog::logger> log, const char* what) {
-  auto called = std::make_shared<std::atomic<bool>>(false);
-  return [fn = std::move(fn), called, &violations, log = std::move(log), what](Args... args) {
-    if (called->exchange(true)) {
-      violations.inc();
-      log->error("{} called more than once; ignored (a plugin bug)", what);
-      return;
-    }
-    fn(std::forward<Args>(args)...);
-  };
-}
 
 }  // namespace routerpulse::engine

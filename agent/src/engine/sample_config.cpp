@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "engine/component_factory.hpp"
+#include "option_values.hpp"
 #include "engine/plugin_loader.hpp"
 
 namespace routerpulse::engine {
@@ -12,12 +13,7 @@ namespace {
 
 std::string describe(const OptionSpec& s) {
   std::string t = to_string(s.type);
-  if (s.type == OptionType::choice && s.choices) {
-    std::string c = s.choices;
-    for (auto& ch : c)
-      if (ch == '|') ch = ',';
-    t = "one of " + c;
-  }
+  if (s.type == OptionType::choice && s.choices) t = "one of " + choices_text(s.choices);
   auto num = [&](double v) {
     if (s.type == OptionType::duration)
       return format_duration(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(v)));
