@@ -21,33 +21,76 @@ auto lower(Vec& v, std::string_view key) {
 }
 }  // namespace
 
+TagSet make_tag_set(TagList tags) {
+  std::stable_sort(tags.begin(), tags.end(), [](const Tag& a, const Tag& b) { return a.key < b.key; });
+  // Of equal keys keep the last one given.
+  TagList out;
+  out.reserve(tags.size());
+  for (auto& t : tags) {
+    if (!out.empty() && out.back().key == t.key)
+      out.back() = std::move(t);
+    else
+      out.push_back(std::move(t));
+  }
+  return std::make_shared<const TagList>(std::move(out));
+}
+
+const TagList& Metric::empty_tags() noexcept {
+  static const TagList empty;
+  return empty;
+}
+
+TagList& Metric::own_tags() {
+  // A TagSet is created non-const (make_shared<TagList> / make_tag_set), so
+  // changing it when this metric is its only holder is well defined.
+  if (!tags_)
+    tags_ = std::make_shared<TagList>();
+  else if (tags_.use_count() != 1)
+    tags_ = std::make_shared<TagList>(*tags_);
+  return const_cast<TagList&>(*tags_);
+}
+
 Metric& Metric::set_tag(std::string_view key, std::string_view value) {
-  auto it = lower(tags_, key);
-  if (it != tags_.end() && it->key == key)
+  if (tags_) {  // replacing a value with the same text changes nothing (and copies nothing)
+    auto it = lower(*tags_, key);
+    if (it != tags_->end() && it->key == key && it->value == value) return *this;
+  }
+  TagList& tags = own_tags();
+  auto it = lower(tags, key);
+  if (it != tags.end() && it->key == key)
     it->value.assign(value);
   else
-    tags_.insert(it, Tag{std::string(key), std::string(value)});
+    tags.insert(it, Tag{std::string(key), std::string(value)});
   return *this;
 }
 
 const std::string* Metric::tag(std::string_view key) const noexcept {
-  auto it = lower(tags_, key);
-  return (it != tags_.end() && it->key == key) ? &it->value : nullptr;
+  if (!tags_) return nullptr;
+  auto it = lower(*tags_, key);
+  return (it != tags_->end() && it->key == key) ? &it->value : nullptr;
 }
 
 bool Metric::remove_tag(std::string_view key) {
-  auto it = lower(tags_, key);
-  if (it == tags_.end() || it->key != key) return false;
-  tags_.erase(it);
+  if (!tags_) return false;
+  auto cit = lower(*tags_, key);
+  if (cit == tags_->end() || cit->key != key) return false;
+  const auto pos = cit - tags_->begin();
+  TagList& tags = own_tags();
+  tags.erase(tags.begin() + pos);
   return true;
 }
 
-Metric& Metric::set_field(std::string_view key, FieldValue value) {
+Metric& Metric::set_field(Key key, FieldValue value) {
+  // Builders usually add fields in key order: append without a search.
+  if (fields_.empty() || fields_.back().key < key) {
+    fields_.push_back(Field{key, std::move(value)});
+    return *this;
+  }
   auto it = lower(fields_, key);
   if (it != fields_.end() && it->key == key)
     it->value = std::move(value);
   else
-    fields_.insert(it, Field{std::string(key), std::move(value)});
+    fields_.insert(it, Field{key, std::move(value)});
   return *this;
 }
 

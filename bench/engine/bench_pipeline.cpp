@@ -29,7 +29,7 @@ class NullOutput final : public Output {
   static constexpr std::array<OptionSpec, 0> options{};
   std::atomic<uint64_t> written{0};
   std::atomic<uint64_t> bytes{0};
-  void write(const MetricBatch& batch, std::function<void(WriteResult)> done) override {
+  void write(const BatchView& batch, std::function<void(WriteResult)> done) override {
     std::string s;
     s.reserve(batch.size() * 180);
     for (const auto& m : batch) append_line_protocol(s, m);

@@ -37,7 +37,7 @@ class NullOutput final : public Output {
  public:
   std::atomic<uint64_t> traffic{0};  ///< pppoe_traffic metrics written
   std::atomic<uint64_t> alerts{0};   ///< alert events written
-  void write(const MetricBatch& batch, std::function<void(WriteResult)> done) override {
+  void write(const BatchView& batch, std::function<void(WriteResult)> done) override {
     std::string s;
     s.reserve(batch.size() * 200);
     uint64_t a = 0;

@@ -2,7 +2,7 @@
 
 namespace routerpulse::test {
 
-void ScriptedOutput::write(const MetricBatch& batch, std::function<void(WriteResult)> done) {
+void ScriptedOutput::write(const BatchView& batch, std::function<void(WriteResult)> done) {
   std::lock_guard lk(mu);
   ++attempts;
   if (ignore_next > 0) {

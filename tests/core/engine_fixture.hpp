@@ -26,7 +26,7 @@ class ScriptedOutput final : public Output {
   std::vector<std::function<void()>> parked;
   int attempts = 0;
 
-  void write(const MetricBatch& batch, std::function<void(WriteResult)> done) override;
+  void write(const BatchView& batch, std::function<void(WriteResult)> done) override;
   std::vector<int64_t> got();
   int attempts_seen();
 };

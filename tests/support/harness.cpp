@@ -293,8 +293,11 @@ std::optional<WriteResult> Harness::write(Output& o, PluginContext& ctx, const M
                                           std::chrono::milliseconds timeout) {
   auto done = std::make_shared<std::promise<WriteResult>>();
   auto f = done->get_future();
-  boost::asio::post(ctx.strand,
-                    [&o, done, &batch] { o.write(batch, [done](WriteResult r) { done->set_value(std::move(r)); }); });
+  // The view (what the engine hands outputs) lives until the output calls done.
+  auto view = std::make_shared<BatchView>(batch);
+  boost::asio::post(ctx.strand, [&o, done, view] {
+    o.write(*view, [done, view](WriteResult r) { done->set_value(std::move(r)); });
+  });
   if (f.wait_for(timeout) != std::future_status::ready) return std::nullopt;
   return f.get();
 }

@@ -6,15 +6,20 @@
 // fields and a timestamp in nanoseconds since the Unix epoch.
 //
 // Threading: a Metric is a plain value type; it is not synchronised. Batches are
-// moved between pipeline stages, never shared between threads at once.
+// moved between pipeline stages; after the last processor a batch is shared
+// read-only by every output of the pipeline (const, never changed again).
+// Tag lists are shared between metrics (TagSet) and are immutable once shared.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include "routerpulse/key.hpp"
 
 namespace routerpulse {
 
@@ -36,12 +41,25 @@ struct Tag {
   bool operator==(const Tag&) const = default;
 };
 
-/// One field (measured value). Keys are unique within a metric.
+/// One field (measured value). Keys are unique within a metric; the key is
+/// interned (key.hpp), so copying a field copies no name.
 struct Field {
-  std::string key;
+  Key key;
   FieldValue value;
   bool operator==(const Field&) const = default;
 };
+
+/// A metric's tags: sorted by key, keys unique.
+using TagList = std::vector<Tag>;
+/// A shared, immutable tag list. Metrics built from one prototype share one
+/// TagSet: copying the metric copies a pointer, not the tags. Two metrics
+/// whose tag_set() pointers are equal have equal tags, so a cache may key on
+/// the pointer — as long as it holds the TagSet (a held TagSet is never
+/// changed in place, and its address cannot be reused while held).
+using TagSet = std::shared_ptr<const TagList>;
+
+/// Builds a TagSet from any tags: sorted by key; of equal keys the last wins.
+TagSet make_tag_set(TagList tags);
 
 /// Nanoseconds since the Unix epoch from the system clock.
 int64_t now_ns() noexcept;
@@ -49,6 +67,12 @@ int64_t now_ns() noexcept;
 /// A single measurement. Tags and fields are kept sorted by key, so two metrics
 /// with the same identity compare and hash the same regardless of insertion
 /// order. All setters replace an existing key.
+///
+/// Cost model (the hot path): copying a Metric copies the name (inline up to
+/// 15 characters), one shared pointer for the tags and the field vector (one
+/// allocation; keys are interned, string values are copied). Changing a tag
+/// of a metric whose TagSet is shared copies the tag list first
+/// (copy-on-write).
 class Metric {
  public:
   Metric() = default;
@@ -67,7 +91,11 @@ class Metric {
   void set_type(MetricType t) noexcept { type_ = t; }
 
   /// Tags sorted by key.
-  const std::vector<Tag>& tags() const noexcept { return tags_; }
+  const TagList& tags() const noexcept { return tags_ ? *tags_ : empty_tags(); }
+  /// The shared tag list (null when the metric has no tags); see TagSet.
+  const TagSet& tag_set() const noexcept { return tags_; }
+  /// Replaces every tag with `tags` (sorted, unique keys: use make_tag_set).
+  void set_tag_set(TagSet tags) noexcept { tags_ = std::move(tags); }
   /// Sets or replaces a tag; keeps the sort order. Returns *this for chaining.
   Metric& set_tag(std::string_view key, std::string_view value);
   /// The tag's value, or nullptr when absent. The pointer is valid until the
@@ -79,23 +107,27 @@ class Metric {
   /// Fields sorted by key.
   const std::vector<Field>& fields() const noexcept { return fields_; }
   /// Sets or replaces a field; keeps the sort order. Returns *this for chaining.
-  Metric& set_field(std::string_view key, FieldValue value);
+  /// A string key is interned (key.hpp); pass a Key kept in a static on hot paths.
+  Metric& set_field(Key key, FieldValue value);
   /// The field's value, or nullptr when absent.
   const FieldValue* field(std::string_view key) const noexcept;
   /// Removes a field; returns whether it existed.
   bool remove_field(std::string_view key);
 
-  /// Reserves room for `ntags` tags and `nfields` fields (hot-path helper).
-  void reserve(size_t ntags, size_t nfields) {
-    tags_.reserve(ntags);
-    fields_.reserve(nfields);
+  /// Reserves room for `nfields` fields (hot-path helper; tags are shared).
+  void reserve(size_t /*ntags*/, size_t nfields) { fields_.reserve(nfields); }
+
+  bool operator==(const Metric& o) const {
+    return name_ == o.name_ && time_ == o.time_ && type_ == o.type_ && fields_ == o.fields_ && tags() == o.tags();
   }
 
-  bool operator==(const Metric&) const = default;
-
  private:
+  static const TagList& empty_tags() noexcept;
+  /// The tag list, unshared (copied first when another metric holds it).
+  TagList& own_tags();
+
   std::string name_;
-  std::vector<Tag> tags_;
+  TagSet tags_;  // null = no tags
   std::vector<Field> fields_;
   int64_t time_ = 0;
   MetricType type_ = MetricType::untyped;

@@ -44,6 +44,7 @@
 #include <boost/asio/strand.hpp>
 #include <spdlog/logger.h>
 
+#include "routerpulse/batch_view.hpp"
 #include "routerpulse/clock.hpp"
 #include "routerpulse/config.hpp"
 #include "routerpulse/health.hpp"
@@ -52,7 +53,7 @@
 
 /// Plugin ABI version; a plugin built against another value is refused.
 #ifndef ROUTERPULSE_PLUGIN_ABI
-#define ROUTERPULSE_PLUGIN_ABI 2u
+#define ROUTERPULSE_PLUGIN_ABI 3u
 #endif
 
 namespace routerpulse {
@@ -162,16 +163,19 @@ struct WriteResult {
 };
 
 /// An output delivers batches. The engine buffers metrics per output (bounded,
-/// drop-oldest), cuts batches of `batch_size`, calls write() with at most one
-/// batch in flight, and retries a failed batch with exponential backoff and
-/// jitter. A write that does not complete within the output's `timeout` is
-/// treated as failed; a late `done` is ignored.
+/// drop-oldest), starts a write as soon as the output is idle and metrics are
+/// waiting (natural batching: while a write is in flight the next batch
+/// grows, up to `batch_size`; `flush_interval` is only an upper bound), keeps
+/// at most one batch in flight, and retries a failed batch with exponential
+/// backoff and jitter. A write that does not complete within the output's
+/// `timeout` is treated as failed; a late `done` is ignored.
 class Output : public Component {
  public:
   ~Output() override;
-  /// Deliver `batch`; it stays valid until `done` is called. Call `done`
-  /// exactly once (possibly later, from any thread).
-  virtual void write(const MetricBatch& batch, std::function<void(WriteResult)> done) = 0;
+  /// Deliver `batch`: read-only metrics shared with the pipeline's other
+  /// outputs (batch_view.hpp); it stays valid until `done` is called. Call
+  /// `done` exactly once (possibly later, from any thread).
+  virtual void write(const BatchView& batch, std::function<void(WriteResult)> done) = 0;
 };
 
 /// What `routerpulse_plugin_v1` returns. Field order is part of the ABI:

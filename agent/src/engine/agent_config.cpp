@@ -81,6 +81,7 @@ bool parse_agent_config(const YAML::Node& root, std::shared_ptr<const std::strin
     s.batch_size = a.get_int("batch_size", s.batch_size, 1, 1000000);
     s.buffer_limit = a.get_int("buffer_limit", s.buffer_limit, 1, 100000000);
     s.flush_interval = a.get_duration("flush_interval", s.flush_interval, Duration(1));
+    s.pipeline_limit = a.get_int("pipeline_limit", s.pipeline_limit, 1, 100000000);
     s.http = a.raw("http");
     if (s.http.IsDefined() && !s.http.IsMap())
       throw a.error("http", "expected a map like {listen: 127.0.0.1:9273}, got " + describe_node(s.http));

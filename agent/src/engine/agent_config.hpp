@@ -42,6 +42,9 @@ struct AgentSettings {
   int64_t batch_size = 1000;
   int64_t buffer_limit = 100000;
   Duration flush_interval = std::chrono::seconds(1);
+  /// Metrics one pipeline admits between emit and the output buffers
+  /// (backpressure; Pipeline).
+  int64_t pipeline_limit = 100000;
   YAML::Node http;  ///< `agent.http` (null when absent → no HTTP server)
 };
 

@@ -79,7 +79,7 @@ bool Graph::build(const AgentConfig& cfg, std::vector<ConfigError>& errors, bool
   }
 
   for (const auto& pd : cfg.pipelines) {
-    auto p = std::make_shared<Pipeline>(pd.name, svc_.stats);
+    auto p = std::make_shared<Pipeline>(pd.name, svc_.stats, static_cast<size_t>(cfg.agent.pipeline_limit));
     for (const auto& pid : pd.processors) {
       const auto* d = cfg.find(PluginKind::processor, pid);
       if (!d) continue;

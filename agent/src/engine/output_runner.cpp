@@ -68,39 +68,68 @@ void OutputRunner::start() {
   });
 }
 
-void OutputRunner::push(MetricBatch batch) {
-  if (!names_.empty()) std::erase_if(batch, [this](const Metric& m) { return !names_.accepts(m.name()); });
-  if (batch.empty()) return;
-  boost::asio::post(ctx_->strand,
-                    [self = shared_from_this(), b = std::move(batch)]() mutable { self->on_push(std::move(b)); });
+void OutputRunner::push(SharedBatch batch, std::shared_ptr<const void> ticket) {
+  if (!batch || batch->empty()) return;
+  Segment seg;
+  if (!names_.empty()) {  // filter before anything is queued; keep indices, not copies
+    const auto& b = *batch;
+    for (size_t i = 0; i < b.size(); ++i)
+      if (names_.accepts(b[i].name())) seg.picked.push_back(static_cast<uint32_t>(i));
+    if (seg.picked.empty()) return;
+    seg.all = seg.picked.size() == b.size();
+    if (seg.all) seg.picked.clear();
+  }
+  seg.batch = std::move(batch);
+  boost::asio::post(ctx_->strand, [self = shared_from_this(), seg = std::move(seg), ticket = std::move(ticket)]() mutable {
+    self->on_push(std::move(seg));
+  });
 }
 
 void OutputRunner::push_front(std::deque<Metric> metrics) {
-  boost::asio::post(ctx_->strand, [self = shared_from_this(), m = std::move(metrics)]() mutable {
-    for (auto it = m.rbegin(); it != m.rend(); ++it) self->buffer_.push_front(std::move(*it));
+  if (metrics.empty()) return;
+  Segment seg;
+  seg.batch = std::make_shared<const MetricBatch>(std::make_move_iterator(metrics.begin()),
+                                                  std::make_move_iterator(metrics.end()));
+  boost::asio::post(ctx_->strand, [self = shared_from_this(), seg = std::move(seg)]() mutable {
+    self->buffered_ += seg.size();
+    self->buffer_.push_front(std::move(seg));
     self->on_push({});
   });
 }
 
-void OutputRunner::on_push(MetricBatch batch) {
-  for (auto& m : batch) buffer_.push_back(std::move(m));
-  if (buffer_.size() > static_cast<size_t>(s_.buffer_limit)) {
-    size_t excess = buffer_.size() - static_cast<size_t>(s_.buffer_limit);
-    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(excess));
+void OutputRunner::on_push(Segment seg) {
+  if (seg.batch) {
+    buffered_ += seg.size();
+    buffer_.push_back(std::move(seg));
+  }
+  if (buffered_ > static_cast<size_t>(s_.buffer_limit)) {
+    size_t excess = buffered_ - static_cast<size_t>(s_.buffer_limit);
+    drop_oldest(excess);
     dropped_.inc(excess);
   }
   update_gauges();
   maybe_write(false);
 }
 
-void OutputRunner::update_gauges() {
-  buffer_size_.set(static_cast<double>(buffer_.size() + (inflight_ ? inflight_->size() : 0)));
+void OutputRunner::drop_oldest(size_t n) {
+  while (n > 0 && !buffer_.empty()) {
+    Segment& front = buffer_.front();
+    size_t k = std::min(n, front.size());
+    front.pos += k;
+    buffered_ -= k;
+    n -= k;
+    if (front.size() == 0) buffer_.pop_front();
+  }
 }
 
-void OutputRunner::maybe_write(bool force) {
+void OutputRunner::update_gauges() {
+  buffer_size_.set(static_cast<double>(buffered_ + (inflight_ ? inflight_->size() : 0)));
+}
+
+void OutputRunner::maybe_write(bool /*force*/) {
   if (stopped_ || writing_ || in_backoff_) return;
-  if (inflight_ || buffer_.size() >= static_cast<size_t>(s_.batch_size) || ((force || drain_done_) && !buffer_.empty()))
-    write_next();
+  // Natural batching: whatever is waiting goes now (up to batch_size).
+  if (inflight_ || buffered_ > 0) write_next();
 }
 
 void OutputRunner::schedule_flush() {
@@ -124,13 +153,21 @@ void OutputRunner::write_next() {
   do {
     write_again_ = false;
     if (!inflight_) {
-      size_t n = std::min(buffer_.size(), static_cast<size_t>(s_.batch_size));
+      size_t n = std::min(buffered_, static_cast<size_t>(s_.batch_size));
       if (n == 0) return;
-      auto batch = std::make_shared<MetricBatch>();
-      batch->reserve(n);
-      for (size_t i = 0; i < n; ++i) batch->push_back(std::move(buffer_[i]));
-      buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(n));
-      inflight_ = std::move(batch);
+      auto view = std::make_shared<BatchView>();
+      view->reserve(n);
+      while (n > 0) {
+        Segment& front = buffer_.front();
+        size_t k = std::min(n, front.size());
+        for (size_t i = 0; i < k; ++i) view->add(front.at(front.pos + i));
+        view->hold(front.batch);
+        front.pos += k;
+        buffered_ -= k;
+        n -= k;
+        if (front.size() == 0) buffer_.pop_front();
+      }
+      inflight_ = std::move(view);
     }
     writing_ = true;
     uint64_t gen = ++gen_;
@@ -235,7 +272,7 @@ void OutputRunner::drain(SteadyTime deadline, std::function<void(size_t)> done) 
 
 void OutputRunner::on_drain_timer() {
   if (!drain_done_) return;
-  size_t left = buffer_.size() + (inflight_ ? inflight_->size() : 0);
+  size_t left = buffered_ + (inflight_ ? inflight_->size() : 0);
   stopped_ = true;
   dropped_.inc(left);
   ctx_->log->warn("shutdown timeout: {} metrics could not be delivered and are dropped", left);
@@ -245,7 +282,7 @@ void OutputRunner::on_drain_timer() {
 }
 
 void OutputRunner::check_drained() {
-  if (!drain_done_ || writing_ || inflight_ || !buffer_.empty()) return;
+  if (!drain_done_ || writing_ || inflight_ || buffered_ > 0) return;
   drain_timer_->cancel();
   auto d = std::move(drain_done_);
   drain_done_ = nullptr;
@@ -255,11 +292,13 @@ void OutputRunner::check_drained() {
 void OutputRunner::take(std::function<void(std::deque<Metric>)> done) {
   boost::asio::post(ctx_->strand, [self = shared_from_this(), done = std::move(done)] {
     self->stopped_ = true;
-    std::deque<Metric> out;
+    std::deque<Metric> out;  // copies: the batches may be shared with other outputs
     if (self->inflight_)
       for (const auto& m : *self->inflight_) out.push_back(m);
-    for (auto& m : self->buffer_) out.push_back(std::move(m));
+    for (const auto& seg : self->buffer_)
+      for (size_t i = seg.pos; i < seg.pos + seg.size(); ++i) out.push_back(*seg.at(i));
     self->buffer_.clear();
+    self->buffered_ = 0;
     self->inflight_.reset();
     self->update_gauges();
     done(std::move(out));

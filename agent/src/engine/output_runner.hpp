@@ -1,11 +1,15 @@
 // Per-output buffering, batching, flushing and retry (DESIGN §5).
 //
 // Every call runs on the output's strand. push() is thread-safe (it posts).
-// Buffer: bounded by buffer_limit metrics, drop-oldest with a counter. A batch
-// of up to batch_size metrics is written when the buffer holds batch_size
-// metrics or flush_interval elapses; one write is in flight at a time; a failed
-// or timed-out batch is retried as-is with exponential backoff and jitter, so
-// delivery is at-least-once and in order.
+// Buffer: segments of batches shared with the pipeline's other outputs (only
+// pointers to the accepted metrics are kept; nothing is copied per output),
+// bounded by buffer_limit metrics, drop-oldest with a counter. Natural
+// batching: a write of up to batch_size metrics starts as soon as no write is
+// in flight and metrics are waiting, so under load batches grow while the
+// previous write runs and an idle output writes at once; flush_interval is a
+// safety net. One write is in flight at a time; a failed or timed-out batch is
+// retried as-is with exponential backoff and jitter, so delivery is
+// at-least-once and in order.
 #pragma once
 
 #include <deque>
@@ -47,9 +51,14 @@ class OutputRunner : public std::enable_shared_from_this<OutputRunner> {
 
   /// Starts the plugin and the flush timer (posts to the strand).
   void start();
-  /// Thread-safe: appends metrics that pass namepass/namedrop to the buffer
-  /// (drop-oldest beyond the limit).
-  void push(MetricBatch batch);
+  /// Thread-safe: appends the metrics of `batch` that pass namepass/namedrop
+  /// to the buffer (drop-oldest beyond the limit). The filter runs on the
+  /// caller's thread; the buffer keeps pointers into `batch`. `ticket` (any
+  /// shared object, may be null) is held until the metrics are in the buffer:
+  /// the pipeline counts queued metrics with it (backpressure).
+  void push(SharedBatch batch, std::shared_ptr<const void> ticket = nullptr);
+  /// Convenience: push a batch this output alone receives.
+  void push(MetricBatch batch) { push(std::make_shared<const MetricBatch>(std::move(batch))); }
   /// Thread-safe: puts metrics in front of the buffer (reload hand-over).
   void push_front(std::deque<Metric> metrics);
   /// Flush everything, retrying until empty or `deadline`; then `done(undelivered)`.
@@ -61,7 +70,19 @@ class OutputRunner : public std::enable_shared_from_this<OutputRunner> {
   void stop(std::function<void()> done);
 
  private:
-  void on_push(MetricBatch batch);
+  /// Buffered metrics of one shared batch: picked[pos..] (or, when `all`,
+  /// every metric from index pos on).
+  struct Segment {
+    SharedBatch batch;
+    std::vector<uint32_t> picked;
+    bool all = true;
+    size_t pos = 0;
+    size_t size() const { return (all ? batch->size() : picked.size()) - pos; }
+    const Metric* at(size_t k) const { return &(*batch)[all ? k : picked[k]]; }
+  };
+
+  void on_push(Segment seg);
+  void drop_oldest(size_t n);
   void maybe_write(bool force);
   void write_next();
   void on_result(uint64_t gen, WriteResult r, SteadyTime started);
@@ -81,8 +102,9 @@ class OutputRunner : public std::enable_shared_from_this<OutputRunner> {
   std::unique_ptr<Timer> flush_timer_, retry_timer_, timeout_timer_, drain_timer_;
   Backoff backoff_;
 
-  std::deque<Metric> buffer_;
-  std::shared_ptr<const MetricBatch> inflight_;
+  std::deque<Segment> buffer_;
+  size_t buffered_ = 0;  // metrics in buffer_
+  std::shared_ptr<const BatchView> inflight_;
   bool writing_ = false;
   bool in_backoff_ = false;
   bool stopped_ = false;

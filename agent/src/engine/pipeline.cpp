@@ -5,10 +5,20 @@
 
 namespace routerpulse::engine {
 
-Pipeline::Pipeline(std::string name, SelfMetrics& stats)
+Pipeline::Pipeline(std::string name, SelfMetrics& stats, size_t limit)
     : name_(std::move(name)),
+      limit_(limit),
       in_flight_gauge_(stats.gauge("pipeline", "batches_in_flight", "Batches inside a pipeline's processors",
-                                   {{"pipeline", name_}})) {}
+                                   {{"pipeline", name_}})),
+      dropped_(stats.counter("pipeline", "metrics_dropped_total",
+                             "Metrics an input emitted while the pipeline held pipeline_limit metrics (backpressure)",
+                             {{"pipeline", name_}})) {
+}
+
+Pipeline::TicketPtr Pipeline::admit(size_t n) {
+  queued_->fetch_add(n, std::memory_order_relaxed);
+  return std::make_shared<const Ticket>(Ticket{queued_, n});
+}
 
 void Pipeline::add_stage(std::shared_ptr<Processor> p, std::shared_ptr<PluginContext> ctx) {
   ProcessorStage st;
@@ -25,7 +35,8 @@ void Pipeline::add_stage(std::shared_ptr<Processor> p, std::shared_ptr<PluginCon
     auto self = weak.lock();
     if (!self || batch.empty()) return;
     self->in_flight_gauge_.set(static_cast<double>(++self->in_flight_));
-    self->run_stage(index + 1, std::move(batch), nullptr);
+    auto ticket = self->admit(batch.size());
+    self->run_stage(index + 1, std::move(batch), nullptr, std::move(ticket));
   };
   st.processor = std::move(p);
   st.ctx = std::move(ctx);
@@ -64,42 +75,55 @@ void Pipeline::stop(std::function<void()> done) {
   }
 }
 
-void Pipeline::submit(MetricBatch batch) { submit_to(std::move(batch), nullptr); }
+bool Pipeline::submit(MetricBatch batch) {
+  const size_t n = batch.size();
+  // Admission is approximate under concurrent emits (two may pass together);
+  // the bound holds within one batch per input.
+  if (queued_->load(std::memory_order_relaxed) + n > limit_ && n > 0) {
+    dropped_.inc(n);
+    return false;
+  }
+  in_flight_gauge_.set(static_cast<double>(++in_flight_));
+  run_stage(0, std::move(batch), nullptr, admit(n));
+  return true;
+}
 
 void Pipeline::submit_to(MetricBatch batch, std::function<void(MetricBatch)> sink) {
   in_flight_gauge_.set(static_cast<double>(++in_flight_));
   auto s = sink ? std::make_shared<std::function<void(MetricBatch)>>(std::move(sink)) : nullptr;
-  run_stage(0, std::move(batch), std::move(s));
+  auto ticket = admit(batch.size());
+  run_stage(0, std::move(batch), std::move(s), std::move(ticket));
 }
 
-void Pipeline::finish(MetricBatch batch, const Sink& sink) {
+void Pipeline::finish(MetricBatch batch, const Sink& sink, TicketPtr ticket) {
   in_flight_gauge_.set(static_cast<double>(--in_flight_));
   if (sink)
     (*sink)(std::move(batch));
   else
-    deliver(std::move(batch));
+    deliver(std::move(batch), std::move(ticket));
 }
 
-void Pipeline::run_stage(size_t i, MetricBatch batch, Sink sink) {
+void Pipeline::run_stage(size_t i, MetricBatch batch, Sink sink, TicketPtr ticket) {
   if (i >= stages.size()) {
-    finish(std::move(batch), sink);
+    finish(std::move(batch), sink, std::move(ticket));
     return;
   }
   auto& st = stages[i];
-  boost::asio::post(st.ctx->strand, [self = shared_from_this(), i, b = std::move(batch), sink]() mutable {
+  boost::asio::post(st.ctx->strand, [self = shared_from_this(), i, b = std::move(batch), sink,
+                                     ticket = std::move(ticket)]() mutable {
     auto& stage = self->stages[i];
     size_t n = b.size();
     stage.processed->inc(n);
     // `next` goes through once: a second call is counted, never run twice
     // (which would run the next stage twice and corrupt in_flight).
     auto called = std::make_shared<std::atomic<bool>>(false);
-    auto next = [self, i, sink, called, &stage](MetricBatch out) {
+    auto next = [self, i, sink, called, &stage, ticket](MetricBatch out) {
       if (called->exchange(true)) {
         stage.callback_errors->inc();
         stage.ctx->log->error("process: next called more than once; ignored (a plugin bug)");
         return;
       }
-      self->run_stage(i + 1, std::move(out), sink);
+      self->run_stage(i + 1, std::move(out), sink, ticket);
     };
     try {
       stage.processor->process(std::move(b), next);
@@ -109,7 +133,7 @@ void Pipeline::run_stage(size_t i, MetricBatch batch, Sink sink) {
         // The batch was moved into the processor and never passed on: it is lost.
         stage.dropped->inc(n);
         stage.ctx->log->error("process threw: {}; {} metrics dropped", e.what(), n);
-        self->finish({}, sink);
+        self->finish({}, sink, nullptr);
       } else {
         stage.ctx->log->error("process threw after passing its batch on: {}", e.what());
       }
@@ -117,14 +141,12 @@ void Pipeline::run_stage(size_t i, MetricBatch batch, Sink sink) {
   });
 }
 
-void Pipeline::deliver(MetricBatch batch) {
+void Pipeline::deliver(MetricBatch batch, TicketPtr ticket) {
   if (batch.empty()) return;
-  for (size_t k = 0; k < outputs.size(); ++k) {
-    if (k + 1 == outputs.size())
-      outputs[k]->push(std::move(batch));
-    else
-      outputs[k]->push(batch);
-  }
+  // One read-only batch for every output: each keeps pointers to what it
+  // accepts (fan-out without copies).
+  auto shared = std::make_shared<const MetricBatch>(std::move(batch));
+  for (auto& out : outputs) out->push(shared, ticket);
 }
 
 InputRunner::InputRunner(std::shared_ptr<Input> input, std::shared_ptr<PluginContext> ctx, Labels extra_tags)

@@ -25,9 +25,16 @@ struct ProcessorStage {
   Counter* callback_errors = nullptr;  ///< routerpulse_processor_callback_errors_total
 };
 
+/// Backpressure (docs/ARCHITECTURE.md §5): a pipeline admits at most `limit`
+/// metrics between an input's emit and the output buffers (inside processors,
+/// queued on strands, on the way to the outputs). A batch an input emits
+/// while the pipeline is full is dropped whole and counted in
+/// `routerpulse_pipeline_metrics_dropped_total` — the one place where load
+/// beyond what the agent can process is shed. Batches a processor emits
+/// (alerts, tick output) are always admitted and counted as queued.
 class Pipeline : public std::enable_shared_from_this<Pipeline> {
  public:
-  Pipeline(std::string name, SelfMetrics& stats);
+  Pipeline(std::string name, SelfMetrics& stats, size_t limit = 100000);
   const std::string& name() const { return name_; }
 
   /// Appends a stage (before start); wires the processor's ctx.emit to the
@@ -42,23 +49,41 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   /// Stops every processor; `done` once each has called its done.
   void stop(std::function<void()> done);
 
-  /// Thread-safe: runs `batch` through the stages, then to every output.
-  void submit(MetricBatch batch);
+  /// Thread-safe: runs `batch` through the stages, then to every output —
+  /// or drops and counts it when the pipeline is full (see above). Returns
+  /// whether it was admitted.
+  bool submit(MetricBatch batch);
   /// Like submit but delivers the processed batch to `sink` instead of the outputs
   /// (used by `routerpulse test`).
   void submit_to(MetricBatch batch, std::function<void(MetricBatch)> sink);
   /// Batches currently inside the processor chain.
   size_t in_flight() const { return in_flight_.load(); }
+  /// Metrics admitted and not yet in every output's buffer.
+  size_t queued() const { return queued_->load(); }
 
  private:
   using Sink = std::shared_ptr<std::function<void(MetricBatch)>>;
-  void run_stage(size_t i, MetricBatch batch, Sink sink);
-  void finish(MetricBatch batch, const Sink& sink);
-  void deliver(MetricBatch batch);
+  /// Travels with a batch (and its copies of `next`, posts to outputs); when
+  /// the last holder lets go, its metrics leave the queued count.
+  struct Ticket {
+    std::shared_ptr<std::atomic<size_t>> queued;
+    size_t n;
+    ~Ticket() { queued->fetch_sub(n, std::memory_order_relaxed); }
+  };
+  using TicketPtr = std::shared_ptr<const Ticket>;
+  TicketPtr admit(size_t n);
+  void run_stage(size_t i, MetricBatch batch, Sink sink, TicketPtr ticket);
+  void finish(MetricBatch batch, const Sink& sink, TicketPtr ticket);
+  void deliver(MetricBatch batch, TicketPtr ticket);
 
   std::string name_;
+  size_t limit_;
   std::atomic<size_t> in_flight_{0};
+  // Shared with the tickets: a ticket may outlive the pipeline (a processor
+  // that keeps `next` after shutdown).
+  std::shared_ptr<std::atomic<size_t>> queued_ = std::make_shared<std::atomic<size_t>>(0);
   Gauge& in_flight_gauge_;
+  Counter& dropped_;
 };
 
 class InputRunner : public std::enable_shared_from_this<InputRunner> {

@@ -70,7 +70,7 @@ class FileOutput final : public Output {
     for (FILE* f : owned_) std::fclose(f);
   }
 
-  void write(const MetricBatch& batch, std::function<void(WriteResult)> done) override {
+  void write(const BatchView& batch, std::function<void(WriteResult)> done) override {
     std::string text;
     text.reserve(batch.size() * 160);
     for (const auto& m : batch) {

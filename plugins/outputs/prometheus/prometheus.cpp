@@ -65,7 +65,7 @@ class PrometheusOutput final : public Output {
     done();
   }
 
-  void write(const MetricBatch& batch, std::function<void(WriteResult)> done) override {
+  void write(const BatchView& batch, std::function<void(WriteResult)> done) override {
     auto st = store_.update(batch, ctx_.clock.steady_now());
     samples_.inc(st.samples);
     skipped_.inc(st.string_fields);

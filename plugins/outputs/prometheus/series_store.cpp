@@ -106,7 +106,7 @@ void SeriesStore::render_labels(const Metric& m) {
   if (!b.empty()) b.push_back('}');
 }
 
-UpdateStats SeriesStore::update(const MetricBatch& batch, SteadyTime now) {
+UpdateStats SeriesStore::update(const BatchView& batch, SteadyTime now) {
   UpdateStats st;
   std::lock_guard lk(mu_);
   for (const auto& m : batch) {

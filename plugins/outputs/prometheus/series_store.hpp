@@ -23,6 +23,7 @@
 
 #include "routerpulse/clock.hpp"
 #include "routerpulse/metric.hpp"
+#include "routerpulse/batch_view.hpp"
 
 namespace routerpulse::prom {
 
@@ -51,7 +52,7 @@ class SeriesStore {
 
   /// Stores the latest value of every numeric field of every metric, stamped
   /// `now` (arrival time, so router clock skew cannot expire live series).
-  UpdateStats update(const MetricBatch& batch, SteadyTime now);
+  UpdateStats update(const BatchView& batch, SteadyTime now);
 
   /// Drops series not updated within expire_after before `now` (a series
   /// updated exactly expire_after ago stays); returns how many.

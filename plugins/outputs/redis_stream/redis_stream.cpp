@@ -169,7 +169,7 @@ void RedisStreamOutput::create_group(const std::string& key, WriteOp* op) {
   }
 }
 
-void RedisStreamOutput::write(const MetricBatch& batch, std::function<void(WriteResult)> done) {
+void RedisStreamOutput::write(const BatchView& batch, std::function<void(WriteResult)> done) {
   if (stopped_) {
     done(WriteResult::failure("redis_stream output is stopped"));
     return;
@@ -194,7 +194,7 @@ void RedisStreamOutput::write(const MetricBatch& batch, std::function<void(Write
   op->complete_if_done();
 }
 
-void RedisStreamOutput::queue_batch(const MetricBatch& batch, WriteOp* op) {
+void RedisStreamOutput::queue_batch(const BatchView& batch, WriteOp* op) {
   encoder_.begin_batch(ctx_.clock.now_ns() / 1'000'000);
   bool constant = key_template_.is_constant();
   bool groups = !cfg_.consumer_group.empty();

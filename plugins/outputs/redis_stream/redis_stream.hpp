@@ -144,7 +144,7 @@ class RedisStreamOutput final : public Output {
   /// Closes the connection (pending replies get 2 s), removes the health
   /// entry, then calls `done`.
   void stop(std::function<void()> done) override;
-  void write(const MetricBatch& batch, std::function<void(WriteResult)> done) override;
+  void write(const BatchView& batch, std::function<void(WriteResult)> done) override;
 
  private:
   // ---- delivery (redis_stream.cpp)
@@ -158,7 +158,7 @@ class RedisStreamOutput final : public Output {
   void on_ready();
   void on_down(const Down& down);
   void create_group(const std::string& key, WriteOp* op);  // op may be null (start-up)
-  void queue_batch(const MetricBatch& batch, WriteOp* op);
+  void queue_batch(const BatchView& batch, WriteOp* op);
   WriteResult result(const WriteOp& op);  // counts the outcome
 
   // ---- connection (redis_connection.cpp)
