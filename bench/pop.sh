@@ -11,6 +11,10 @@
 #   env: ROUTERS SESSIONS WARMUP MEASURE BUILD (default build)
 #        PROCESSORS (default "pg_enrich, lua/alerts"; e.g. "pg_enrich" or "" to
 #        measure the pipeline without a stage)
+#        BUFFER_LIMIT (redis_stream buffer_limit, default 100000)
+#        PIPELINE_LIMIT (agent.pipeline_limit, default 100000)
+#        STOP_REDIS=1: stop Redis when the measured window starts (overload:
+#        the output buffer fills, then drops are counted; RSS must stay bounded)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${BUILD:-$ROOT/build}"
@@ -78,6 +82,7 @@ agent:
   interval: 10s
   log_level: warn
   http: { listen: "127.0.0.1:$HTTP_PORT" }
+  pipeline_limit: ${PIPELINE_LIMIT:-100000}
 routers:
 YAML
   for i in $(seq 0 $((ROUTERS - 1))); do
@@ -103,7 +108,7 @@ outputs:
     namepass: [pppoe_traffic]
     maxlen: 1000000
     batch_size: 5000
-    buffer_limit: 1000000
+    buffer_limit: ${BUFFER_LIMIT:-100000}
   prometheus: {}
 pipelines:
   pop:
@@ -123,17 +128,22 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 series() { curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | awk -v n="$1" '$1 ~ "^"n"({|$)" {s += $2} END {printf "%.0f", s}'; }
 xlen() { redis-cli -p "$REDIS_PORT" XLEN mikrotik:traffic:customers; }
 a0=$(ticks "$AGENT"); s0=$(ticks "$SIM_PID"); x0=$(xlen); n0=$(series routerpulse_routeros_traffic_samples_total)
+if [ -n "${STOP_REDIS:-}" ]; then redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; x0=0; fi
 if [ -n "${PERF_OUT:-}" ]; then  # optional profile of the measured window
   perf record -F 499 -g -p "$AGENT" -o "$PERF_OUT" -- sleep "$MEASURE" >/dev/null 2>&1
 else
   sleep "$MEASURE"
 fi
-a1=$(ticks "$AGENT"); s1=$(ticks "$SIM_PID"); x1=$(xlen); n1=$(series routerpulse_routeros_traffic_samples_total)
+a1=$(ticks "$AGENT"); s1=$(ticks "$SIM_PID"); n1=$(series routerpulse_routeros_traffic_samples_total)
+if [ -n "${STOP_REDIS:-}" ]; then x1=0; else x1=$(xlen); fi
 hwm=$(awk '/VmHWM/ {print $2, $3}' "/proc/$AGENT/status")
 dropped=$(series routerpulse_output_metrics_dropped_total)
+pipeline_dropped=$(series routerpulse_pipeline_metrics_dropped_total)
 hz=$(getconf CLK_TCK)
 # End-to-end latency of the newest 20,000 entries: entry ID (ms, Redis clock =
 # this machine's clock) minus the metric time (simulator send time, ns).
+lat="n/a (Redis stopped)"
+if [ -z "${STOP_REDIS:-}" ]; then
 lat=$(redis-cli -p "$REDIS_PORT" --raw XREVRANGE mikrotik:traffic:customers + - COUNT 20000 | /usr/bin/python3 -c '
 import sys, json
 lines = sys.stdin.read().split("\n")
@@ -145,10 +155,11 @@ for i, l in enumerate(lines):
 lat.sort()
 q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
 print("p50_ms=%.1f p99_ms=%.1f (n=%d)" % (q(0.5), q(0.99), len(lat)))')
+fi
 awk -v a=$((a1 - a0)) -v s=$((s1 - s0)) -v hz="$hz" -v d="$MEASURE" -v x=$((x1 - x0)) -v n=$((n1 - n0)) \
   'BEGIN {printf "agent_cpu_pct_of_one_core=%.1f sim_cpu_pct=%.1f samples_in_per_s=%.0f redis_entries_per_s=%.0f\n", 100*a/hz/d, 100*s/hz/d, n/d, x/d}'
-echo "agent_peak_rss=$hwm output_dropped_total=$dropped"
+echo "agent_peak_rss=$hwm output_dropped_total=$dropped pipeline_dropped_total=$pipeline_dropped"
 echo "latency_sim_send_to_redis: $lat"
-curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | grep -E '^routerpulse_(output_(metrics_written|metrics_dropped|write_errors)_total|processor_metrics_processed_total|pipeline_batches_in_flight|input_metrics_gathered_total)' | sed 's/^/# /'
+curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | grep -E '^routerpulse_(output_(metrics_written|metrics_dropped|write_errors)_total|output_buffer_size|processor_metrics_processed_total|pipeline_(batches_in_flight|metrics_dropped_total)|input_metrics_gathered_total)' | sed 's/^/# /'
 echo "# loadavg_end=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
 kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null || true

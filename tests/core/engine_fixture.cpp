@@ -5,13 +5,20 @@ namespace routerpulse::test {
 void ScriptedOutput::write(const BatchView& batch, std::function<void(WriteResult)> done) {
   std::lock_guard lk(mu);
   ++attempts;
+  sizes.push_back(batch.size());
   if (ignore_next > 0) {
     --ignore_next;
     return;
   }
+  if (reject_next > 0) {
+    --reject_next;
+    done(WriteResult::rejected("scripted rejection (400)"));
+    return;
+  }
   if (fail_next > 0) {
     --fail_next;
-    done(WriteResult::failure("scripted failure"));
+    done(retry_after > Duration::zero() ? WriteResult::retry_later("scripted 503", retry_after)
+                                        : WriteResult::failure("scripted failure"));
     return;
   }
   auto deliver = [this, batch, done] {
@@ -31,6 +38,11 @@ void ScriptedOutput::write(const BatchView& batch, std::function<void(WriteResul
 std::vector<int64_t> ScriptedOutput::got() {
   std::lock_guard lk(mu);
   return delivered;
+}
+
+std::vector<size_t> ScriptedOutput::batch_sizes() {
+  std::lock_guard lk(mu);
+  return sizes;
 }
 
 int ScriptedOutput::attempts_seen() {

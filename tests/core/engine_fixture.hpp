@@ -19,7 +19,10 @@ class ScriptedOutput final : public Output {
   static constexpr std::array<OptionSpec, 0> options{};
   std::mutex mu;
   std::vector<int64_t> delivered;  // metric times, in delivery order
+  std::vector<size_t> sizes;       // batch size of every write attempt
   int fail_next = 0;
+  int reject_next = 0;                  // answer WriteResult::rejected (not retried)
+  Duration retry_after{0};              // with fail_next: WriteResult::retry_later(after)
   int ignore_next = 0;  // never answer these writes
   bool hold = false;    // park done() until the test runs parked[i]()
   bool answer_twice = false;
@@ -29,6 +32,7 @@ class ScriptedOutput final : public Output {
   void write(const BatchView& batch, std::function<void(WriteResult)> done) override;
   std::vector<int64_t> got();
   int attempts_seen();
+  std::vector<size_t> batch_sizes();
 };
 
 /// A context for component `id` of `kind` on the harness's io_context and `clock`.

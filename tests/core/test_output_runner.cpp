@@ -102,17 +102,60 @@ TEST_CASE("a write that never answers times out after `timeout` and is retried",
   CHECK(f.counter("write_errors_total") == 1);
 }
 
-TEST_CASE("flush_interval sends a partial batch, and only then", "[output_runner]") {
+TEST_CASE("natural batching: an idle output writes at once, a busy one writes what accumulated up to batch_size",
+          "[output_runner]") {
   engine::OutputSettings s;
-  s.batch_size = 1000;
-  s.flush_interval = 20s;
+  s.batch_size = 10;
+  s.flush_interval = 1h;  // time never moves in this test: no timer is involved
   Fixture f(s);
-  f.runner->push(numbered(0, 2));
-  REQUIRE(test::wait_until([&] { return f.gauge("buffer_size") == 2; }, 10s));
-  f.clock.advance(19s);
-  CHECK(f.out->attempts_seen() == 0);
-  f.clock.advance(1s);
-  REQUIRE(test::wait_until([&] { return f.out->got().size() == 2; }, 10s));
+  f.out->hold = true;
+  auto parked = [&] {
+    std::lock_guard lk(f.out->mu);
+    return f.out->parked.size();
+  };
+  f.runner->push(numbered(0, 2));  // idle: written at once, a partial batch
+  REQUIRE(test::wait_until([&] { return parked() == 1; }, 10s));
+  f.runner->push(numbered(2, 5));  // a write is in flight: these wait
+  f.runner->push(numbered(5, 20));
+  REQUIRE(test::wait_until([&] { return f.gauge("buffer_size") == 20; }, 10s));
+  CHECK(f.out->attempts_seen() == 1);
+  f.out->parked[0]();  // the first write completes: the next takes what accumulated, up to batch_size
+  REQUIRE(test::wait_until([&] { return parked() == 2; }, 10s));
+  {
+    std::lock_guard lk(f.out->mu);
+    f.out->hold = false;
+  }
+  f.out->parked[1]();
+  REQUIRE(test::wait_until([&] { return f.out->got().size() == 20; }, 10s));
+  CHECK(f.out->got() == sequence(0, 20));
+  CHECK(f.out->batch_sizes() == std::vector<size_t>{2, 10, 8});
+}
+
+TEST_CASE("outputs share one batch: each sees its own metrics, none is copied, drops stay per output",
+          "[output_runner]") {
+  engine::OutputSettings s;
+  s.batch_size = 100;
+  Fixture a(s);
+  engine::OutputSettings only_alerts = s;
+  only_alerts.namepass = {"alert"};
+  auto other = std::make_shared<test::ScriptedOutput>();
+  auto runner_b = std::make_shared<engine::OutputRunner>(
+      other, test::engine_context(a.h, a.clock, PluginKind::output, "alerts_only"), only_alerts);
+  runner_b->start();
+  MetricBatch b = numbered(0, 3);
+  b.push_back(Metric("alert", 4));
+  b.back().set_field("v", int64_t{1});
+  auto shared = std::make_shared<const MetricBatch>(std::move(b));
+  const Metric* first = &(*shared)[0];
+  a.runner->push(shared);
+  runner_b->push(shared);
+  REQUIRE(test::wait_until([&] { return a.out->got().size() == 4 && other->got().size() == 1; }, 10s));
+  CHECK(a.out->got() == sequence(0, 4));
+  CHECK(other->got() == std::vector<int64_t>{4});
+  CHECK(&(*shared)[0] == first);  // the shared batch was never moved from or copied into
+  std::promise<void> p;
+  runner_b->stop([&] { p.set_value(); });
+  p.get_future().wait_for(5s);
 }
 
 TEST_CASE("drain delivers everything buffered before the deadline", "[output_runner]") {
@@ -200,4 +243,35 @@ TEST_CASE("an output that calls done twice is counted, and the batch is delivere
   CHECK(f.out->got() == sequence(0, 4));
   CHECK(f.counter("metrics_written_total") == 4);
   CHECK(f.counter("batches_written_total") == 2);
+}
+
+TEST_CASE("a rejected batch is dropped and counted, never retried; the next batch goes on", "[output_runner]") {
+  engine::OutputSettings s;
+  s.batch_size = 2;
+  Fixture f(s);
+  f.out->reject_next = 1;
+  f.runner->push(numbered(0, 4));
+  REQUIRE(test::wait_until([&] { return f.out->got().size() == 2; }, 10s));
+  CHECK(f.out->got() == sequence(2, 4));
+  CHECK(f.counter("metrics_rejected_total") == 2);
+  CHECK(f.counter("write_retries_total") == 0);
+  CHECK(f.out->attempts_seen() == 2);
+  CHECK(f.gauge("buffer_size") == 0);
+}
+
+TEST_CASE("a failure with retry_after waits at least that long before the retry", "[output_runner]") {
+  engine::OutputSettings s;
+  s.batch_size = 10;
+  s.retry_initial = 1s;
+  s.retry_max = 60s;
+  Fixture f(s);
+  f.out->fail_next = 1;
+  f.out->retry_after = 20s;  // the endpoint's Retry-After, longer than the backoff
+  f.runner->push(numbered(0, 3));
+  REQUIRE(test::wait_until([&] { return f.counter("write_errors_total") == 1; }, 10s));
+  REQUIRE(test::wait_until([&] { return f.clock.pending() >= 2; }, 10s));  // flush + retry timers armed
+  f.clock.advance(19s);
+  CHECK(f.out->attempts_seen() == 1);
+  REQUIRE(test::advance_until(f.clock, 1s, [&] { return f.out->got().size() == 3; }));
+  CHECK(f.out->attempts_seen() == 2);
 }

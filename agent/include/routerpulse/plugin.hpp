@@ -158,8 +158,21 @@ class Processor : public Component {
 struct WriteResult {
   bool ok = true;
   std::string error;  ///< when !ok: why; the engine logs it and retries the batch
+  /// When !ok: retrying cannot help (e.g. HTTP 400 for this body). The engine
+  /// does not retry: it drops the batch, counts it in
+  /// `routerpulse_output_metrics_rejected_total` and logs `error`.
+  bool permanent = false;
+  /// When !ok: the earliest retry the endpoint asked for (e.g. HTTP
+  /// Retry-After); the engine waits at least this long, at most retry_max.
+  Duration retry_after{0};
+
   static WriteResult success() { return {}; }
+  /// A temporary failure: retried with backoff.
   static WriteResult failure(std::string why) { return {false, std::move(why)}; }
+  /// A temporary failure with the endpoint's own retry delay.
+  static WriteResult retry_later(std::string why, Duration after) { return {false, std::move(why), false, after}; }
+  /// A permanent failure: the batch is dropped and counted, never retried.
+  static WriteResult rejected(std::string why) { return {false, std::move(why), true}; }
 };
 
 /// An output delivers batches. The engine buffers metrics per output (bounded,

@@ -33,10 +33,13 @@ OutputRunner::OutputRunner(std::shared_ptr<Output> output, std::shared_ptr<Plugi
       timeout_timer_(ctx_->clock.make_timer(ctx_->strand)),
       drain_timer_(ctx_->clock.make_timer(ctx_->strand)),
       backoff_(s.retry_initial, s.retry_max),
+      limited_log_(ctx_->log, ctx_->clock, std::chrono::seconds(10)),
       written_(ctx_->self_metrics.subsystem("output").counter("metrics_written_total", "Metrics an output delivered")),
       dropped_(ctx_->self_metrics.subsystem("output").counter(
           "metrics_dropped_total",
           "Metrics dropped because the output buffer was full (oldest first) or could not be delivered at shutdown")),
+      rejected_(ctx_->self_metrics.subsystem("output").counter(
+          "metrics_rejected_total", "Metrics of batches the output rejected for good (not retried, e.g. HTTP 400)")),
       errors_(ctx_->self_metrics.subsystem("output").counter("write_errors_total", "Failed or timed-out batch writes")),
       retries_(ctx_->self_metrics.subsystem("output").counter("write_retries_total",
                                                               "Batch writes retried after a failure")),
@@ -237,8 +240,23 @@ void OutputRunner::on_result(uint64_t gen, WriteResult r, SteadyTime started) {
     return;
   }
   errors_.inc();
+  if (r.permanent) {  // retrying cannot help: drop and count, go on with the next batch
+    const size_t n = inflight_ ? inflight_->size() : 0;
+    rejected_.inc(n);
+    limited_log_.log_lazy(spdlog::level::warn, "rejected", [&] {
+      return fmt::format("write of {} metrics rejected, not retried (counted in metrics_rejected_total): {}", n,
+                         r.error);
+    });
+    inflight_.reset();
+    update_gauges();
+    check_drained();
+    maybe_write(false);
+    return;
+  }
   ++consecutive_failures_;
   auto delay = backoff_.next();
+  if (r.retry_after > Duration::zero())  // the endpoint's own delay wins when longer (capped)
+    delay = std::max(delay, std::chrono::duration_cast<decltype(delay)>(std::min(r.retry_after, s_.retry_max)));
   // Log the first failure and then every 10th so a long outage does not flood the log.
   if (consecutive_failures_ == 1 || consecutive_failures_ % 10 == 0)
     ctx_->log->warn("write of {} metrics failed (attempt {}): {}; retrying in {}", inflight_ ? inflight_->size() : 0,

@@ -19,6 +19,7 @@
 #include "routerpulse/backoff.hpp"
 #include "routerpulse/filter.hpp"
 #include "routerpulse/plugin.hpp"
+#include "routerpulse/rate_limited_log.hpp"
 #include "routerpulse/stats.hpp"
 
 namespace routerpulse::engine {
@@ -101,6 +102,7 @@ class OutputRunner : public std::enable_shared_from_this<OutputRunner> {
   GlobFilter names_;  // namepass / namedrop, compiled
   std::unique_ptr<Timer> flush_timer_, retry_timer_, timeout_timer_, drain_timer_;
   Backoff backoff_;
+  RateLimitedLog limited_log_;  // rejected batches
 
   std::deque<Segment> buffer_;
   size_t buffered_ = 0;  // metrics in buffer_
@@ -117,7 +119,7 @@ class OutputRunner : public std::enable_shared_from_this<OutputRunner> {
   std::function<void(size_t)> drain_done_;
   SteadyTime drain_deadline_;
 
-  Counter &written_, &dropped_, &errors_, &retries_, &batches_, &callback_errors_;
+  Counter &written_, &dropped_, &rejected_, &errors_, &retries_, &batches_, &callback_errors_;
   Gauge &buffer_size_, &buffer_limit_g_;
   Histogram& latency_;
 };

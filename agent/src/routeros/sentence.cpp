@@ -128,6 +128,18 @@ bool split_attribute(std::string_view word, std::string_view& key, std::string_v
   return true;
 }
 
+bool RowView::get(std::string_view key, std::string_view& value) const noexcept {
+  for (size_t i = 1; i < words.size(); ++i) {
+    std::string_view k, v;
+    if (split_attribute(words[i], k, v) && k == key) {
+      value = v;
+      return true;
+    }
+  }
+  value = {};
+  return false;
+}
+
 Reply parse_reply(std::span<const std::string_view> words) {
   if (words.empty()) throw ProtocolError("RouterOS API protocol error: empty reply sentence");
   Reply r;

@@ -232,6 +232,33 @@ void SessionImpl::arm_idle_timer(const std::shared_ptr<StreamEntry>& e) {
   });
 }
 
+bool SessionImpl::try_row_fast_path(std::span<const std::string_view> words) {
+  if (stream_tags_.empty() || words.empty() || words[0] != "!re") return false;
+  std::string_view tag;
+  for (size_t i = words.size(); i-- > 1;) {  // RouterOS sends `.tag=` last
+    if (words[i].starts_with(".tag=")) {
+      tag = words[i].substr(5);
+      break;
+    }
+  }
+  if (tag.empty()) return false;
+  auto it = stream_tags_.find(tag);
+  if (it == stream_tags_.end() || !it->second->opts.on_row) return false;
+  StreamEntry& e = *it->second;
+  e.last_reply = last_rx_;  // the time of this read
+  if (e.handle->cancelled_.load()) return true;
+  if (!e.touched) {
+    e.touched = true;
+    read_touched_.push_back(it->second);
+  }
+  try {
+    e.opts.on_row(RowView{words});
+  } catch (const std::exception& ex) {  // a consumer bug must not take the connection down
+    log_->error("router {}: {} row callback threw: {}", cfg.name, e.handle->command().path(), ex.what());
+  }
+  return true;
+}
+
 void SessionImpl::handle_stream_reply(const std::shared_ptr<StreamEntry>& e, Reply&& r) {
   switch (r.type) {
     case ReplyType::re: {

@@ -246,12 +246,19 @@ void SessionImpl::on_read(uint64_t gen, size_t n) {
     decoder_.feed(rbuf_.get(), n, [&](std::span<const std::string_view> words) {
       if (gen != gen_) return;  // the connection failed while handling an earlier sentence
       counters_.replies_received.fetch_add(1);
-      handle_reply(parse_reply(words));
+      if (!try_row_fast_path(words)) handle_reply(parse_reply(words));
     });
   } catch (const ProtocolError& e) {
+    read_touched_.clear();
     if (gen == gen_) fail_connection(make_error(ErrorKind::protocol, e.what()));
     return;
   }
+  // Natural batch boundary for the zero-copy streams that got rows.
+  for (auto& e : read_touched_) {
+    e->touched = false;
+    if (e->opts.on_read_end && !e->handle->cancelled_.load()) e->opts.on_read_end();
+  }
+  read_touched_.clear();
   if (gen == gen_) start_read(gen);
 }
 

@@ -58,6 +58,7 @@ struct StreamEntry {
   std::string tag;           // tag of the running instance, empty when not sent
   bool interrupted = false;  // lost with a connection; `resumed` is due when re-sent
   Error trap;                // `!trap` seen; reported when `!done` ends the stream
+  bool touched = false;      // in read_touched_ (on_row streams)
   Clock::time_point last_reply{};
   boost::asio::steady_timer idle_timer;
 };
@@ -157,7 +158,16 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
   std::deque<std::shared_ptr<PendingCommand>> queue_;  // waiting for the session to be up
   std::unordered_map<std::string, std::shared_ptr<PendingCommand>> inflight_;
   std::map<uint64_t, std::shared_ptr<StreamEntry>> streams_;
-  std::unordered_map<std::string, std::shared_ptr<StreamEntry>> stream_tags_;
+  struct TagHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::shared_ptr<StreamEntry>, TagHash, std::equal_to<>> stream_tags_;
+  /// Streams whose on_row got rows during the current read (on_read_end due).
+  std::vector<std::shared_ptr<StreamEntry>> read_touched_;
+  /// The zero-copy path for a `!re` of an on_row stream; false when `words`
+  /// is not one (then the sentence is parsed as usual).
+  bool try_row_fast_path(std::span<const std::string_view> words);
   std::unordered_set<std::string> ignored_tags_;  // timed out / cancelled: swallow until `!done`
   std::map<uint64_t, std::pair<StateObserver, boost::asio::any_io_executor>> observers_;
 };

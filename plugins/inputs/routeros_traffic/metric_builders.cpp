@@ -10,19 +10,30 @@ namespace routerpulse::routeros_traffic {
 
 namespace {
 
-// RouterOS property → field (customer's direction, see the header).
+// RouterOS property → field (customer's direction, see the header), in
+// field-key order so that set_field appends.
 struct RateMap {
   std::string_view property;
   std::string_view field;
 };
 constexpr RateMap kRates[] = {
-    {"tx-bits-per-second", "download_bits_per_second"},       {"rx-bits-per-second", "upload_bits_per_second"},
-    {"tx-packets-per-second", "download_packets_per_second"}, {"rx-packets-per-second", "upload_packets_per_second"},
-    {"tx-drops-per-second", "download_drops_per_second"},     {"rx-drops-per-second", "upload_drops_per_second"},
-    {"tx-errors-per-second", "download_errors_per_second"},   {"rx-errors-per-second", "upload_errors_per_second"},
+    {"tx-bits-per-second", "download_bits_per_second"},       {"tx-drops-per-second", "download_drops_per_second"},
+    {"tx-errors-per-second", "download_errors_per_second"},   {"tx-packets-per-second", "download_packets_per_second"},
+    {"rx-bits-per-second", "upload_bits_per_second"},         {"rx-drops-per-second", "upload_drops_per_second"},
+    {"rx-errors-per-second", "upload_errors_per_second"},     {"rx-packets-per-second", "upload_packets_per_second"},
 };
 
-bool to_u64(const std::string& text, uint64_t& out) {
+// The field keys, interned once.
+const Key* rate_keys() {
+  static const auto* keys = [] {
+    auto* k = new Key[std::size(kRates)];
+    for (size_t i = 0; i < std::size(kRates); ++i) k[i] = Key(kRates[i].field);
+    return k;
+  }();
+  return keys;
+}
+
+bool to_u64(std::string_view text, uint64_t& out) {
   if (auto u = routeros::parse_ros_uint(text)) {
     out = *u;
     return true;
@@ -58,23 +69,37 @@ Metric pppoe_traffic_prototype(const std::string& router, const PppoeSession& s)
   return m;
 }
 
+namespace {
+
+// One attribute of a monitor-traffic row.
+void take_attribute(Metric& m, std::string_view key, std::string_view value, SampleInfo& info) {
+  if (key.size() > 14 && key.ends_with("-per-second")) {
+    const Key* keys = rate_keys();
+    for (size_t i = 0; i < std::size(kRates); ++i) {
+      if (key != kRates[i].property) continue;
+      uint64_t v = 0;
+      if (to_u64(value, v))
+        m.set_field(keys[i], v);
+      else
+        info.bad_value = true;
+      break;
+    }
+  } else if (key == ".sim-sent-ns") {
+    if (auto v = routeros::parse_ros_int(value)) info.sent_ns = *v;
+  }
+}
+
+}  // namespace
+
 SampleInfo fill_traffic_sample(Metric& m, const routeros::Reply& r) {
   SampleInfo info;
-  for (const auto& [key, value] : r.attributes) {
-    if (key.size() > 14 && key.compare(key.size() - 11, 11, "-per-second") == 0) {
-      for (const auto& map : kRates) {
-        if (key != map.property) continue;
-        uint64_t v = 0;
-        if (to_u64(value, v))
-          m.set_field(map.field, v);
-        else
-          info.bad_value = true;
-        break;
-      }
-    } else if (key == ".sim-sent-ns") {
-      if (auto v = routeros::parse_ros_int(value)) info.sent_ns = *v;
-    }
-  }
+  for (const auto& [key, value] : r.attributes) take_attribute(m, key, value, info);
+  return info;
+}
+
+SampleInfo fill_traffic_sample(Metric& m, const routeros::RowView& r) {
+  SampleInfo info;
+  r.for_each_attribute([&](std::string_view key, std::string_view value) { take_attribute(m, key, value, info); });
   return info;
 }
 

@@ -45,6 +45,8 @@ struct SampleInfo {
 /// Sets the pppoe_traffic fields (uint64, per second, customer's direction) from a
 /// monitor-traffic `!re`. Properties that are absent are left out.
 SampleInfo fill_traffic_sample(Metric& m, const routeros::Reply& r);
+/// The same from a zero-copy row (SampleSink).
+SampleInfo fill_traffic_sample(Metric& m, const routeros::RowView& r);
 
 /// pppoe_session (gauge): tags router, pppoe_user, caller_id, interface;
 /// fields address, session_id, encoding (strings; empty ones left out),

@@ -11,13 +11,13 @@ namespace routerpulse::routeros_traffic {
 namespace rr = routerpulse::routeros;
 
 MonitorGroups::MonitorGroups(TrafficInput& input, std::shared_ptr<rr::Session> api, RouterStats& stats,
-                             std::function<void(const rr::Reply&)> on_sample, std::function<void()> on_failure)
+                             std::shared_ptr<SampleSink> sink, std::function<void()> on_failure)
     : input_(input),
       api_(std::move(api)),
       per_command_(input.settings().interfaces_per_command),
       reissue_delay_(input.settings().reissue_delay),
       stats_(stats),
-      on_sample_(std::move(on_sample)),
+      sink_(std::move(sink)),
       on_failure_(std::move(on_failure)),
       timer_(input.ctx().clock.make_timer(input.ctx().strand)) {}
 
@@ -130,15 +130,17 @@ void MonitorGroups::reissue(Group& g) {
   cmd.proplist(monitor_traffic_proplist());
   rr::StreamOptions so;
   so.executor = input_.ctx().strand;
-  Group* gp = &g;
+  so.on_row = [sink = sink_, got = g.got_row](const rr::RowView& r) {
+    got->store(true, std::memory_order_relaxed);
+    sink->on_row(r);
+  };
+  so.on_read_end = [sink = sink_] { sink->read_end(); };
   const uint64_t gid = g.id;
   // The stream id is known only after stream() returns; events carry it.
   auto sid = std::make_shared<uint64_t>(0);
-  g.stream = api_->stream(std::move(cmd), input_.guarded([this, gp](const rr::Reply& r) {
-    gp->backoff.reset();
-    on_sample_(r);
-  }),
-                          input_.guarded([this, gid, sid](const rr::StreamEvent& ev) { on_event(gid, *sid, ev); }), so);
+  g.stream = api_->stream(
+      std::move(cmd), [](const rr::Reply&) {},
+      input_.guarded([this, gid, sid](const rr::StreamEvent& ev) { on_event(gid, *sid, ev); }), so);
   *sid = g.stream->id();
   stats_.monitor_reissues.inc();
 }
@@ -152,6 +154,7 @@ void MonitorGroups::on_event(uint64_t group_id, uint64_t stream_id, const rr::St
   g.stream.reset();
   if (ev.error.kind == rr::ErrorKind::stopped) return;  // the shared API session is shutting down
   stats_.errors(ev.error ? rr::to_string(ev.error.kind) : "ended").inc();
+  if (g.got_row->exchange(false)) g.backoff.reset();  // it worked since the last failure
   const Duration delay = g.backoff.next();
   // Error messages already name the router (session.hpp).
   const std::string why = ev.error ? ev.error.message : "router " + api_->name() + ": monitor-traffic ended (!done)";

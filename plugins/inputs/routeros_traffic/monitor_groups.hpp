@@ -22,13 +22,15 @@
 // re-reads /ppp/active). After a reconnect the API session itself re-issues
 // every running group.
 //
-// Threading: one per router, used on the input's strand; stream callbacks are
-// posted there and wrapped with TrafficInput::guarded(). Streams are
+// Threading: one per router, used on the input's strand; stream events are
+// posted there and wrapped with TrafficInput::guarded(). Rows take the
+// session's zero-copy path into the router's SampleSink (sample_sink.hpp). Streams are
 // cancelled from the strand, which guarantees that no callback of a cancelled
 // stream starts afterwards (session.hpp). The re-issue timer comes from
 // ctx.clock, so `reissue_delay` and the backoff follow a test's ManualClock.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -40,6 +42,7 @@
 #include "routerpulse/backoff.hpp"
 #include "routerpulse/clock.hpp"
 #include "routerpulse/routeros/session.hpp"
+#include "sample_sink.hpp"
 #include "traffic_stats.hpp"
 
 namespace routerpulse::routeros_traffic {
@@ -50,8 +53,9 @@ class MonitorGroups {
  public:
   /// Group size and debounce come from the input's settings
   /// (`interfaces_per_command`, `reissue_delay`).
+  /// Rows go to `sink` on the session's strand (zero-copy path).
   MonitorGroups(TrafficInput& input, std::shared_ptr<routeros::Session> api, RouterStats& stats,
-                std::function<void(const routeros::Reply&)> on_sample, std::function<void()> on_failure);
+                std::shared_ptr<SampleSink> sink, std::function<void()> on_failure);
   /// Cancels every stream (thread-safe), without callbacks.
   ~MonitorGroups();
 
@@ -74,6 +78,8 @@ class MonitorGroups {
     routeros::StreamPtr stream;
     bool dirty = false;
     SteadyTime not_before{};  ///< backoff after a failure
+    /// Set by the row callback (session strand); a row since the last failure resets the backoff.
+    std::shared_ptr<std::atomic<bool>> got_row = std::make_shared<std::atomic<bool>>(false);
     Backoff backoff{std::chrono::seconds(1), std::chrono::seconds(30), 2.0, 0.2};
   };
 
@@ -90,7 +96,7 @@ class MonitorGroups {
   size_t per_command_;
   Duration reissue_delay_;
   RouterStats& stats_;
-  std::function<void(const routeros::Reply&)> on_sample_;
+  std::shared_ptr<SampleSink> sink_;
   std::function<void()> on_failure_;
   std::map<uint64_t, std::unique_ptr<Group>> groups_;
   std::unordered_map<std::string, uint64_t> where_;  // interface → group id

@@ -15,9 +15,12 @@ RouterTraffic::RouterTraffic(TrafficInput& input, std::shared_ptr<rr::Session> a
     tracker_ = std::make_unique<PppoeTracker>(input, api_, stats_,
                                               PppoeTracker::Hooks{[this](const PppoeSession& s) { on_added(s); },
                                                                   [this](const PppoeSession& s) { on_removed(s); }});
-    if (opts.monitor_traffic)
-      monitors_ = std::make_unique<MonitorGroups>(
-          input, api_, stats_, [this](const rr::Reply& r) { on_sample(r); }, [this] { tracker_->refresh(); });
+    if (opts.monitor_traffic) {
+      PluginContext& ctx = input.ctx();
+      sink_ = std::make_shared<SampleSink>(SampleSink::Deps{ctx.emit, ctx.clock, stats_.samples, stats_.errors("parse"),
+                                                            input.sample_delay(), opts.sample_time, opts.batch_size});
+      monitors_ = std::make_unique<MonitorGroups>(input, api_, stats_, sink_, [this] { tracker_->refresh(); });
+    }
   }
   if (!opts.interfaces.empty()) counters_.emplace(opts.interfaces, opts.counter_bits);
   // Looked up once per streamed sample: keep chains short.
@@ -31,6 +34,7 @@ void RouterTraffic::start() {
 void RouterTraffic::stop() {
   if (tracker_) tracker_->stop();
   if (monitors_) monitors_->stop();
+  if (sink_) sink_->stop();
   monitored_.clear();
   waiting_.clear();
   stats_.pppoe_sessions_active.set(0);
@@ -53,8 +57,9 @@ void RouterTraffic::on_added(const PppoeSession& s) {
 
 bool RouterTraffic::try_monitor(const PppoeSession& s) {
   if (monitored_.size() >= input_.settings().max_monitors) return false;
-  auto [it, inserted] = monitored_.try_emplace(s.interface, Monitored{s.id, pppoe_traffic_prototype(name(), s)});
+  auto [it, inserted] = monitored_.try_emplace(s.interface, Monitored{s.id});
   if (!inserted) return true;  // the same interface is already streamed for an older .id
+  sink_->set(s.interface, pppoe_traffic_prototype(name(), s));
   monitors_->add(s.interface);
   return true;
 }
@@ -65,6 +70,7 @@ void RouterTraffic::on_removed(const PppoeSession& s) {
   auto it = monitored_.find(s.interface);
   if (it == monitored_.end() || it->second.session_id != s.id) return;
   monitored_.erase(it);
+  sink_->erase(s.interface);
   monitors_->remove(s.interface);
   promote();
 }
@@ -76,29 +82,6 @@ void RouterTraffic::promote() {
     auto it = tracker_->sessions().find(id);
     if (it != tracker_->sessions().end()) try_monitor(it->second);
   }
-}
-
-void RouterTraffic::on_sample(const rr::Reply& r) {
-  const std::string* iface = r.get("name");
-  if (!iface) {
-    stats_.errors("parse").inc();
-    return;
-  }
-  auto it = monitored_.find(*iface);
-  if (it == monitored_.end()) return;  // a late sample of an interface that was just dropped
-  const int64_t now = input_.ctx().clock.now_ns();
-  Metric m = it->second.prototype;
-  m.reserve(0, 8);  // a copy drops the prototype's capacity: one allocation for all eight fields
-  const SampleInfo info = fill_traffic_sample(m, r);
-  if (info.bad_value) stats_.errors("parse").inc();
-  if (info.sent_ns > 0) {
-    if (now >= info.sent_ns) input_.sample_delay().observe(static_cast<double>(now - info.sent_ns) / 1e9);
-    m.set_time(input_.settings().sample_time == SampleTime::sender ? info.sent_ns : now);
-  } else {
-    m.set_time(now);
-  }
-  stats_.samples.inc();
-  input_.batcher().add(std::move(m));
 }
 
 void RouterTraffic::session_metrics(SteadyTime now, int64_t time_ns, MetricBatch& out) const {

@@ -22,6 +22,7 @@
 #include "interface_counters.hpp"
 #include "monitor_groups.hpp"
 #include "pppoe_tracker.hpp"
+#include "sample_sink.hpp"
 #include "routerpulse/routeros/session.hpp"
 #include "traffic_stats.hpp"
 
@@ -58,12 +59,10 @@ class RouterTraffic {
  private:
   struct Monitored {
     std::string session_id;  ///< `.id` of the owning PPPoE session
-    Metric prototype;        ///< pppoe_traffic with tags, copied per sample
   };
 
   void on_added(const PppoeSession& s);
   void on_removed(const PppoeSession& s);
-  void on_sample(const routeros::Reply& r);
   bool try_monitor(const PppoeSession& s);
   void promote();
 
@@ -71,9 +70,10 @@ class RouterTraffic {
   std::shared_ptr<routeros::Session> api_;
   RouterStats stats_;
   std::unique_ptr<PppoeTracker> tracker_;
+  std::shared_ptr<SampleSink> sink_;  // rows → metrics on the session's strand
   std::unique_ptr<MonitorGroups> monitors_;
   std::optional<InterfaceCounters> counters_;
-  std::unordered_map<std::string, Monitored> monitored_;  // interface → prototype
+  std::unordered_map<std::string, Monitored> monitored_;  // interface → owning session
   std::set<std::string> waiting_;                         // PPPoE session .ids over max_monitors
   bool warned_cap_ = false;
   double last_uptime_seconds_ = -1;

@@ -14,9 +14,7 @@ TrafficInput::TrafficInput(const Options& o, PluginContext& ctx)
       opts_(TrafficOptions::read(o)),
       delay_(ctx.self_metrics.histogram(
           "sample_delay_seconds",
-          "routeros-sim send timestamp (=.sim-sent-ns=) to arrival of monitor-traffic samples (benchmarks)")),
-      batcher_(opts_.batch_size, [&ctx](MetricBatch&& b) { ctx.emit(std::move(b)); }),
-      flush_timer_(ctx.clock.make_timer(ctx.strand)) {
+          "routeros-sim send timestamp (=.sim-sent-ns=) to arrival of monitor-traffic samples (benchmarks)")) {
   for (const auto& name : resolve_routers(o, opts_, ctx.routers)) {
     auto s = ctx.routers->find(name);
     if (!s) throw o.error("routers", "router \"" + name + "\" has no API session");  // registry changed under us
@@ -31,7 +29,6 @@ TrafficInput::~TrafficInput() = default;
 void TrafficInput::start() {
   if (started_ || stopped_) return;
   started_ = true;
-  arm_flush();
   for (const auto& s : sessions_) {
     routers_.push_back(std::make_unique<RouterTraffic>(*this, s));
     routers_.back()->start();
@@ -46,8 +43,6 @@ void TrafficInput::stop(std::function<void()> done) {
   if (!stopped_.exchange(true, std::memory_order_acq_rel)) {
     // guarded() now refuses every callback; cancel what is still running.
     for (auto& r : routers_) r->stop();
-    flush_timer_->cancel();
-    batcher_.flush();             // emits what is pending
     if (round_) round_->abort();  // calls a pending gather's done
     round_.reset();
     ctx_.health.clear();
@@ -69,13 +64,6 @@ void TrafficInput::gather(std::function<void()> done) {
                                            done();
                                          });
   round_->run();
-}
-
-void TrafficInput::arm_flush() {
-  flush_timer_->arm(opts_.flush_interval, guarded([this] {
-                      batcher_.flush();
-                      arm_flush();
-                    }));
 }
 
 void TrafficInput::report_round(const std::vector<std::string>& problems) {

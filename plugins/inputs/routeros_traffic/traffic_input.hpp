@@ -1,5 +1,5 @@
 // routeros_traffic — the input component: options, one RouterTraffic per
-// router, the sample batcher and the current gather round.
+// router and the current gather round.
 //
 // The engine owns the input by shared_ptr. Every callback handed to a
 // RouterOS API session (one-shot commands, streams) is wrapped with
@@ -22,7 +22,6 @@
 
 #include "routerpulse/plugin.hpp"
 #include "routerpulse/routeros/session.hpp"
-#include "sample_batcher.hpp"
 #include "traffic_options.hpp"
 
 namespace routerpulse::routeros_traffic {
@@ -83,15 +82,10 @@ class TrafficInput final : public Input {
        .default_value = "5m",
        .doc = "listen mode: full /ppp/active/print this often to reconcile; 0 = only after reconnects",
        .min = 0},
-      {.name = "flush_interval",
-       .type = OptionType::duration,
-       .default_value = "200ms",
-       .doc = "streamed pppoe_traffic samples are emitted at least this often",
-       .min = kPositive},
       {.name = "batch_size",
        .type = OptionType::integer,
        .default_value = "5000",
-       .doc = "streamed samples are emitted as soon as this many are pending",
+       .doc = "streamed samples leave at the end of each socket read, or earlier when this many are pending",
        .min = 1,
        .max = 10000000},
       {.name = "interfaces",
@@ -151,14 +145,12 @@ class TrafficInput final : public Input {
   }
   PluginContext& ctx() noexcept { return ctx_; }
   const TrafficOptions& settings() const noexcept { return opts_; }
-  SampleBatcher& batcher() noexcept { return batcher_; }
   /// routerpulse_routeros_traffic_sample_delay_seconds (routeros-sim send time → arrival).
   Histogram& sample_delay() noexcept { return delay_; }
 
  private:
   /// Health after a round: healthy, or degraded naming the routers that failed.
   void report_round(const std::vector<std::string>& problems);
-  void arm_flush();
 
   PluginContext& ctx_;
   TrafficOptions opts_;
@@ -166,8 +158,6 @@ class TrafficInput final : public Input {
   std::atomic<bool> stopped_{false};
   bool started_ = false;
   Histogram& delay_;
-  SampleBatcher batcher_;
-  std::unique_ptr<Timer> flush_timer_;
   std::vector<std::unique_ptr<RouterTraffic>> routers_;
   std::shared_ptr<GatherRound> round_;
 };

@@ -43,7 +43,6 @@ TrafficOptions TrafficOptions::read(const Options& o) {
   t.reissue_delay = o.duration("reissue_delay");
   t.discovery = o.str("session_discovery") == "poll" ? Discovery::poll : Discovery::listen;
   t.resync_interval = o.duration("resync_interval");
-  t.flush_interval = o.duration("flush_interval");
   t.batch_size = static_cast<size_t>(o.integer("batch_size"));
   t.interfaces = o.strings("interfaces");
   for (size_t i = 0; i < t.interfaces.size(); ++i) {

@@ -44,8 +44,7 @@ struct TrafficOptions {
   Duration reissue_delay{};  ///< debounce for regrouping monitors
   Discovery discovery = Discovery::listen;
   Duration resync_interval{};           ///< listen mode: full print to reconcile; 0 = off
-  Duration flush_interval{};            ///< streamed samples: emit at least this often
-  size_t batch_size = 0;                ///< streamed samples: emit when this many are pending
+  size_t batch_size = 0;                ///< streamed samples: emit before a read ends when this many are pending
   std::vector<std::string> interfaces;  ///< interface-counter globs; empty = counters off
   CounterBits counter_bits = CounterBits::automatic;
   bool system = false;              ///< routeros_system every interval

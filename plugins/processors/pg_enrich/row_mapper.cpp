@@ -37,8 +37,21 @@ FieldValue convert(const char* text, int len, Oid type) {
 }  // namespace
 
 void Enrichment::apply(Metric& m) const {
-  m.reserve(m.tags().size() + tags.size(), m.fields().size() + fields.size());
-  for (const auto& t : tags) m.set_tag(t.key, t.value);
+  if (!tags.empty()) {
+    std::lock_guard lock(memo_mu_);
+    const TagSet& from = m.tag_set();
+    if (from && from == memo_from_) {
+      m.set_tag_set(memo_to_);
+    } else {
+      TagSet src = from;  // the metric's set changes below
+      for (const auto& t : tags) m.set_tag(t.key, t.value);
+      if (src) {
+        memo_from_ = std::move(src);
+        memo_to_ = m.tag_set();
+      }
+    }
+  }
+  m.reserve(0, m.fields().size() + fields.size());
   for (const auto& f : fields) m.set_field(f.key, f.value);
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -27,11 +28,22 @@ struct ColumnSpec {
 };
 
 /// What a known key adds to a metric. Immutable once built; shared by the cache.
+///
+/// Hot path: the samples of one customer share one TagSet (their session's
+/// prototype, metric.hpp), so apply() remembers the last TagSet it enriched
+/// and the result, and gives the next metric with that TagSet the same
+/// enriched TagSet — a pointer copy instead of copying every tag. The memo
+/// holds both sets (so their addresses cannot be reused) and is guarded by
+/// its own mutex: apply() is thread-safe.
 struct Enrichment {
   std::vector<Tag> tags;
   std::vector<Field> fields;
   /// Sets every tag and field on `m` (replacing keys it already has).
   void apply(Metric& m) const;
+
+ private:
+  mutable std::mutex memo_mu_;
+  mutable TagSet memo_from_, memo_to_;
 };
 using EnrichmentPtr = std::shared_ptr<const Enrichment>;
 

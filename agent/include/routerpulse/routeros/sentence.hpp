@@ -102,6 +102,19 @@ struct Reply {
   int category() const noexcept;
 };
 
+/// A `!re` row as the decoder delivered it, without copying: views into the
+/// session's read buffer, valid only during the callback that receives it
+/// (StreamOptions::on_row). words[0] is "!re"; `.tag=` is among the words.
+struct RowView {
+  std::span<const std::string_view> words;
+
+  /// Calls fn(key, value) for every `=key=value` word, in order.
+  template <class F>
+  void for_each_attribute(F&& fn) const;
+  /// The first attribute named `key`; empty and false when absent.
+  bool get(std::string_view key, std::string_view& value) const noexcept;
+};
+
 /// Parses one decoded sentence (as delivered by Decoder) into a Reply.
 /// Throws ProtocolError (codec.hpp) when the sentence is empty or its first
 /// word is not one of the five reply words.
@@ -110,5 +123,13 @@ Reply parse_reply(std::span<const std::string_view> words);
 /// Splits an attribute word `=key=value` into key and value. Returns false
 /// when `word` is not of that form (no leading `=`, or no second `=`).
 bool split_attribute(std::string_view word, std::string_view& key, std::string_view& value) noexcept;
+
+template <class F>
+void RowView::for_each_attribute(F&& fn) const {
+  for (size_t i = 1; i < words.size(); ++i) {
+    std::string_view k, v;
+    if (split_attribute(words[i], k, v)) fn(k, v);
+  }
+}
 
 }  // namespace routerpulse::routeros

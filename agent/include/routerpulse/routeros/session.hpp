@@ -148,6 +148,22 @@ struct StreamOptions {
   /// connection (ErrorKind::timeout; the session reconnects and re-issues).
   /// Use a few times the command's own interval; 0 = off.
   std::chrono::nanoseconds idle_timeout{0};
+  /// Zero-copy fast path for high-rate streams (monitor-traffic). When set,
+  /// every `!re` row goes to this callback instead of `on_reply`:
+  /// synchronously on the session's own strand, right after decoding, as
+  /// views into the read buffer (valid only during the call). Nothing is
+  /// parsed, copied or posted, and while the callback runs the session reads
+  /// no further (a slow consumer slows the TCP stream, never grows a queue).
+  /// It runs concurrently with other strands — the executor's included — so
+  /// it must touch only state it synchronises itself, be quick, and never
+  /// block. Events still go to `on_event` on `executor`. Not called after
+  /// cancel() returns from the session's strand; a call already running on
+  /// another thread may finish.
+  std::function<void(const RowView&)> on_row{};
+  /// With on_row: called on the session's strand after the rows of one
+  /// socket read were handed over, when this stream got at least one (a
+  /// natural batch boundary: flush what the rows built).
+  std::function<void()> on_read_end{};
 };
 
 /// What happened to a stream besides rows.

@@ -85,7 +85,8 @@ TEST_CASE("config: typed and unknown options are reported with their path", "[ro
   CHECK_THAT(f.check_error("max_monitors: -1"), Catch::Contains("inputs.routeros_traffic.max_monitors"));
   CHECK_THAT(f.check_error("counter_bits: 16"), Catch::Contains("inputs.routeros_traffic.counter_bits"));
   CHECK_THAT(f.check_error("session_discovery: push"), Catch::Contains("inputs.routeros_traffic.session_discovery"));
-  CHECK_THAT(f.check_error("flush_interval: 0s"), Catch::Contains("must be greater than 0"));
+  CHECK_THAT(f.check_error("batch_size: 0"), Catch::Contains("inputs.routeros_traffic.batch_size"));
+  CHECK_THAT(f.check_error("flush_interval: 1s"), Catch::Contains("unknown option"));  // removed: samples leave per read
   CHECK_THAT(f.check_error("timeout: 0s"), Catch::Contains("inputs.routeros_traffic.timeout"));
   CHECK_THAT(f.check_error("sample_time: sent"), Catch::Contains("inputs.routeros_traffic.sample_time"));
   CHECK_THAT(f.check_error("pppoe: everyone"), Catch::Contains("expected `all`, `none` or a list"));

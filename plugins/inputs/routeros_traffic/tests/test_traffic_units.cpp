@@ -8,7 +8,7 @@
 #include "metric_builders.hpp"
 #include "pppoe_session.hpp"
 #include "routerpulse/config.hpp"
-#include "sample_batcher.hpp"
+#include "sample_sink.hpp"
 #include "traffic_input.hpp"
 #include "traffic_options.hpp"
 #include "user_filter.hpp"
@@ -329,7 +329,6 @@ TEST_CASE("settings: defaults come from the option table", "[routeros_traffic][u
   CHECK(d.reissue_delay == std::chrono::milliseconds(500));
   CHECK(d.discovery == Discovery::listen);
   CHECK(d.resync_interval == std::chrono::minutes(5));
-  CHECK(d.flush_interval == std::chrono::milliseconds(200));
   CHECK(d.batch_size == 5000);
   CHECK(d.interfaces.empty());
   CHECK(d.counter_bits == CounterBits::automatic);
@@ -350,15 +349,53 @@ TEST_CASE("settings: defaults come from the option table", "[routeros_traffic][u
   CHECK(t.sample_time == SampleTime::sender);
 }
 
-TEST_CASE("sample batcher: emits at batch_size and on flush", "[routeros_traffic][unit]") {
-  std::vector<size_t> batches;
-  SampleBatcher b(3, [&](MetricBatch&& out) { batches.push_back(out.size()); });
-  b.flush();  // nothing pending: no empty batch
+TEST_CASE("sample sink: rows share the prototype's tags, leave per read or at batch_size", "[routeros_traffic][unit]") {
+  ManualClock clock;
+  SelfMetrics stats;
+  Counter& samples = stats.counter("t", "samples_total", "h");
+  Counter& errors = stats.counter("t", "errors_total", "h");
+  Histogram& delay = stats.histogram("t", "delay_seconds", "h");
+  std::vector<MetricBatch> batches;
+  SampleSink sink({[&](MetricBatch&& out) { batches.push_back(std::move(out)); }, clock, samples, errors, delay,
+                   SampleTime::arrival, 3});
+  PppoeSession s;
+  s.user = "alice";
+  s.interface = "<pppoe-alice>";
+  const Metric proto = pppoe_traffic_prototype("pop1", s);
+  sink.set(s.interface, proto);
+  // Views as the session hands them over: only valid during the call.
+  auto feed = [&](std::vector<std::string> words) {
+    std::vector<std::string_view> views(words.begin(), words.end());
+    sink.on_row(rr::RowView{views});
+  };
+  sink.read_end();  // nothing pending: no empty batch
   CHECK(batches.empty());
-  for (int i = 0; i < 4; ++i) b.add(Metric("pppoe_traffic", i));
-  CHECK(batches == std::vector<size_t>{3});
-  CHECK(b.pending() == 1);
-  b.flush();
-  CHECK(batches == std::vector<size_t>{3, 1});
-  CHECK(b.pending() == 0);
+  for (int i = 0; i < 4; ++i)
+    feed({"!re", "=name=<pppoe-alice>", "=tx-bits-per-second=" + std::to_string(1000 + i), "=rx-bits-per-second=7",
+          ".tag=3"});
+  feed({"!re", "=name=<pppoe-bob>", "=tx-bits-per-second=1", ".tag=3"});  // not monitored: ignored
+  feed({"!re", "=tx-bits-per-second=1", ".tag=3"});                        // no name: a parse error
+  REQUIRE(batches.size() == 1);  // batch_size reached
+  CHECK(batches[0].size() == 3);
+  CHECK(sink.pending() == 1);
+  sink.read_end();
+  REQUIRE(batches.size() == 2);
+  CHECK(batches[1].size() == 1);
+  CHECK(samples.value() == 4);
+  CHECK(errors.value() == 1);
+  const Metric& m = batches[1][0];
+  CHECK(m.tag_set() == proto.tag_set());  // shared, not copied
+  CHECK(*m.tag("pppoe_user") == "alice");
+  CHECK(std::get<uint64_t>(*m.field("download_bits_per_second")) == 1003);
+  CHECK(std::get<uint64_t>(*m.field("upload_bits_per_second")) == 7);
+  CHECK(m.time() == clock.now_ns());
+  // After erase and stop, rows are ignored.
+  sink.erase(s.interface);
+  feed({"!re", "=name=<pppoe-alice>", "=tx-bits-per-second=1", ".tag=3"});
+  sink.set(s.interface, proto);
+  sink.stop();
+  feed({"!re", "=name=<pppoe-alice>", "=tx-bits-per-second=1", ".tag=3"});
+  sink.read_end();
+  CHECK(batches.size() == 2);
+  CHECK(samples.value() == 4);
 }
