@@ -30,13 +30,17 @@ UpdateStats SeriesStore::update(const BatchView& batch, SteadyTime now) {
       entries[i] = cache_.find(batch[base + i].tag_set().get());
       if (entries[i]) __builtin_prefetch(entries[i]);
     }
-    for (size_t i = 0; i < count; ++i)
-      if (entries[i]) __builtin_prefetch(entries[i]->bindings.data());
+    for (size_t i = 0; i < count; ++i) {
+      if (!entries[i]) continue;
+      const auto& v = entries[i]->bindings;
+      const char* p = reinterpret_cast<const char*>(v.data());
+      for (size_t at = 0; at < v.size() * sizeof(Binding); at += 64) __builtin_prefetch(p + at);
+    }
     for (size_t i = 0; i < count; ++i)
       if (entries[i])
         for (const Binding& b : entries[i]->bindings) __builtin_prefetch(b.series, 1);
 
-    bool bound = false;  // a miss may drop other entries: look the rest of the block up again
+    bool bound = false;  // a miss may drop or re-key entries: look the rest of the block up again
     for (size_t i = 0; i < count; ++i) {
       const Metric& m = batch[base + i];
       TagEntry* e = bound ? cache_.find(m.tag_set().get()) : entries[i];
@@ -46,17 +50,18 @@ UpdateStats SeriesStore::update(const BatchView& batch, SteadyTime now) {
           ++st.string_fields;
           continue;
         }
+        if (!e) {
+          e = &entry(m);
+          bound = true;
+        }
         Binding* b = nullptr;
-        if (e) {
-          for (auto& x : e->bindings) {
-            if (x.field == f.key && x.type == m.type() && x.metric == m.name()) {
-              b = &x;
-              break;
-            }
+        for (auto& x : e->bindings) {
+          if (x.field == f.key && x.type == m.type() && x.metric == m.name()) {
+            b = &x;
+            break;
           }
         }
         if (!b) {
-          if (!e) e = &entry(m);
           b = &bind(*e, m, f.key, now);
           bound = true;
         }
@@ -71,12 +76,30 @@ UpdateStats SeriesStore::update(const BatchView& batch, SteadyTime now) {
 }
 
 SeriesStore::TagEntry& SeriesStore::entry(const Metric& m) {
+  std::string labels;
+  if (m.tag_set()) append_labels(labels, *m.tag_set());
+  auto it = by_labels_.find(std::string_view(labels));
+  if (it == by_labels_.end()) {
+    auto e = std::make_unique<TagEntry>();
+    e->tags = m.tag_set();
+    e->labels = std::make_shared<const std::string>(std::move(labels));
+    e->bindings.reserve(4);
+    TagEntry* p = cache_.insert(m.tag_set().get(), std::move(e));
+    by_labels_.emplace(std::string_view(*p->labels), p);
+    return *p;
+  }
+  // The same labels under another TagSet: move the entry over to this one.
+  TagEntry& old = *it->second;
   auto e = std::make_unique<TagEntry>();
   e->tags = m.tag_set();
-  auto labels = std::make_shared<std::string>();
-  if (e->tags) append_labels(*labels, *e->tags);
-  e->labels = std::move(labels);
-  return *cache_.insert(m.tag_set().get(), std::move(e));
+  e->labels = old.labels;
+  e->bindings = std::move(old.bindings);
+  for (const Binding& b : e->bindings) b.series->owner = e.get();
+  TagEntry* p = e.get();
+  it->second = p;  // the key views the same shared labels
+  cache_.erase(old.tags.get());  // destroys `old`, releasing its TagSet
+  cache_.insert(m.tag_set().get(), std::move(e));
+  return *p;
 }
 
 SeriesStore::Binding& SeriesStore::bind(TagEntry& e, const Metric& m, const Key& field, SteadyTime now) {
@@ -91,11 +114,12 @@ SeriesStore::Binding& SeriesStore::bind(TagEntry& e, const Metric& m, const Key&
     fit = families_.emplace(name_buf_, std::move(fam)).first;
   }
   Family& fam = *fit->second;
+  // The series of these labels in this family is bound from `e` if it exists
+  // (two fields whose names map to one series, e.g. rtt_ms and rtt_s).
   Series* s = nullptr;
-  if (auto it = fam.by_labels.find(std::string_view(*e.labels)); it != fam.by_labels.end()) {
-    s = &fam.slots[it->second];
-    if (s->owner != &e) unbind(*s);  // another TagSet with the same labels: take the series over
-  } else {
+  for (const Binding& b : e.bindings)
+    if (b.series->family == &fam) s = b.series;
+  if (!s) {
     uint32_t i = 0;
     if (!fam.free.empty()) {
       i = fam.free.back();
@@ -106,15 +130,15 @@ SeriesStore::Binding& SeriesStore::bind(TagEntry& e, const Metric& m, const Key&
     }
     s = &fam.slots[i];
     s->labels = e.labels;
+    s->family = &fam;
     s->born = epoch_;
     s->updated = now;
     s->value = int64_t{0};
     s->live = true;
-    fam.by_labels.emplace(std::string_view(*s->labels), i);
+    s->owner = &e;
     ++fam.live;
     size_.fetch_add(1, std::memory_order_relaxed);
   }
-  s->owner = &e;
   e.bindings.push_back(Binding{field, m.type(), factor, s, m.name()});
   return e.bindings.back();
 }
@@ -124,14 +148,19 @@ void SeriesStore::unbind(Series& s) {
   if (!owner) return;
   s.owner = nullptr;
   std::erase_if(owner->bindings, [&s](const Binding& b) { return b.series == &s; });
-  if (owner->bindings.empty()) cache_.erase(owner->tags.get());  // releases the TagSet
+  if (owner->bindings.empty()) drop(*owner);
+}
+
+void SeriesStore::drop(TagEntry& e) {
+  by_labels_.erase(std::string_view(*e.labels));
+  cache_.erase(e.tags.get());  // destroys `e`, releasing its TagSet
 }
 
 void SeriesStore::free_slot(Family& fam, uint32_t i) {
   Series& s = fam.slots[i];
   unbind(s);
-  fam.by_labels.erase(std::string_view(*s.labels));
   s.labels.reset();
+  s.family = nullptr;
   s.live = false;
   fam.free.push_back(i);
   --fam.live;

@@ -15,13 +15,15 @@
 //    in blocks of kBlock metrics and prefetches each stage (table slot, entry,
 //    bindings, series) for the whole block before the next, so the cache
 //    misses of a block overlap instead of queueing one after another.
-//  - A miss (a new TagSet, metric or field) renders the labels once per
-//    TagSet and finds or creates the series by its name and label text. Each
-//    series is bound from at most one TagEntry: a new TagSet with the same
-//    labels takes the series over and the old entry is dropped once it has no
-//    bindings left, so the cache never holds more entries than series, and an
-//    input that builds new TagSets every round costs a miss per metric but
-//    does not grow the cache.
+//  - There is at most one TagEntry per label text (index by_labels_), and
+//    every series is bound from the entry with its labels. A new TagSet is a
+//    miss: its labels are rendered once and looked up; when an entry with the
+//    same labels exists (an input that builds new tag lists every round, or
+//    tags that render alike) the new TagSet takes that entry's bindings over
+//    wholesale and the old TagSet is released. So the cache never holds more
+//    entries than label sets in use, and a new TagSet costs one label render
+//    and one hash lookup, not a lookup per field. A new (metric, field) in an
+//    entry builds the series name and finds or creates the series.
 //  - Expiring a series unbinds it; a TagEntry without bindings is dropped and
 //    its TagSet released.
 //
@@ -115,10 +117,11 @@ class SeriesStore {
     Sample value;
     SteadyTime updated;
     uint64_t born = 0;          ///< epoch_ when created (renders started since skip it)
-    TagEntry* owner = nullptr;  ///< the cache entry that binds this series, if any
+    TagEntry* owner = nullptr;  ///< the cache entry that binds this series (live ones)
+    Family* family = nullptr;
     bool live = false;
-    /// Rendered `{a="b",…}`, "" for none; shared with the TagEntry that
-    /// created the series (one copy per TagSet, not per series).
+    /// Rendered `{a="b",…}`, "" for none; shared with the owner (one copy
+    /// per label set, not per series).
     std::shared_ptr<const std::string> labels;
   };
 
@@ -129,7 +132,6 @@ class SeriesStore {
     uint64_t born = 0;
     std::deque<Series> slots;
     std::vector<uint32_t> free;  ///< indices of dead slots
-    std::unordered_map<std::string_view, uint32_t> by_labels;  ///< keys view *slots[i].labels
     size_t live = 0;
   };
   using Families = std::map<std::string, std::unique_ptr<Family>, std::less<>>;
@@ -143,28 +145,32 @@ class SeriesStore {
     std::string metric;
   };
 
-  /// The cache entry of one TagSet (see the cost model above).
+  /// The cache entry of one TagSet and label set (see the cost model above).
   struct TagEntry {
     TagSet tags;  ///< held: its address is the cache key
-    std::shared_ptr<const std::string> labels;
     std::vector<Binding> bindings;
+    std::shared_ptr<const std::string> labels;  ///< the key in by_labels_
   };
 
-  /// The cache entry of `m`'s TagSet, created (labels rendered) when missing.
+  /// The cache entry of `m`'s TagSet on a miss: the entry with the same
+  /// labels re-keyed to this TagSet, or a new one. Requires mu_.
   TagEntry& entry(const Metric& m);
-  /// Cache miss: finds or creates the series of field `field` of `m` and binds
-  /// it from `e` (taking it over from another entry). Requires mu_.
+  /// A new binding in `e`: finds or creates the series of field `field` of
+  /// `m`. Requires mu_.
   Binding& bind(TagEntry& e, const Metric& m, const Key& field, SteadyTime now);
   /// Removes every binding of `s` from its owner (dropping the owner when it
   /// has none left). Requires mu_.
   void unbind(Series& s);
+  /// Removes an entry from both indexes (releasing its TagSet). Requires mu_.
+  void drop(TagEntry& e);
   /// Frees slot `i` of `fam`. Requires mu_.
   void free_slot(Family& fam, uint32_t i);
 
   mutable std::mutex mu_;
   const StoreOptions opt_;
   Families families_;
-  PtrTable<TagEntry> cache_;  ///< key: TagSet address (null: no tags)
+  PtrTable<TagEntry> cache_;  ///< key: TagSet address (null: no tags); owns the entries
+  std::unordered_map<std::string_view, TagEntry*> by_labels_;  ///< key: *entry->labels
   std::atomic<size_t> size_{0};
   /// Advanced by every render; a series or family created at epoch e is
   /// rendered only by renders that started after it (their epoch > e).
