@@ -27,13 +27,19 @@
 //  - Expiring a series unbinds it; a TagEntry without bindings is dropped and
 //    its TagSet released.
 //
-// Threading: every public method is thread-safe. write() (output strand),
-// expire() (sweep on the output strand, and the scrape) and render() (HTTP
-// handler strand) may run concurrently. One mutex guards the store, but
-// render() and expire() take it only for chunks of a bounded number of series
-// (kRenderChunk / kExpireChunk) and format into a private buffer, so a scrape
-// of a million series stalls a concurrent update() for at most one chunk, not
-// for the whole scrape. A render is consistent: every family header at most
+// Ownership: the store owns every series, family and cache entry; an entry
+// holds one reference to its TagSet until its last series expires (with
+// expire_after 0, for the life of the store). Nothing points into a batch
+// after update() returns.
+//
+// Threading: every public method is thread-safe. update() (the output's
+// write(), output strand), expire() (the sweep on the output strand, and each
+// scrape) and write(out) (the scrape, HTTP handler strand) may run
+// concurrently. One mutex guards the store; update() holds it for one batch,
+// write(out) and expire() only for chunks of kRenderChunk / kExpireChunk
+// series, and write(out) formats into a private buffer that it appends to
+// `out` outside the lock, so a scrape of a million series stalls a concurrent
+// update() for at most one chunk, not for the whole scrape. A render is consistent: every family header at most
 // once, in name order, each series at most once, under its family; it shows
 // the series that existed when it started and are still there when it
 // reaches them, each with the latest value at that moment (series created
