@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "metric_proxy.hpp"
+
 namespace routerpulse::lua {
 namespace {
 
@@ -29,24 +31,52 @@ constexpr const char* kReservedTags[] = {"alertname", "severity", "key"};
 constexpr const char* kReservedFields[] = {"status", "value", "message", "started_at", "reason"};
 constexpr double kMaxSeconds = 1e9;  // ~31 years: keeps ns in int64
 
-template <size_t N>
-bool one_of(const char* s, const char* const (&list)[N]) {
-  for (const char* l : list)
-    if (std::strcmp(s, l) == 0) return true;
-  return false;
+// Upvalues of alert(): the binding, {option name = slot}, the reserved
+// label and annotation names as sets, and the three phase strings.
+enum Upvalue : int { kBinding = 1, kSlots, kReservedTagSet, kReservedFieldSet, kPhaseStrings };
+
+[[noreturn]] void unknown_option(lua_State* L, int key) {
+  luaL_error(L,
+             "alert{}: unknown option '%s' (known: name, key, condition, for, cooldown, severity, value, "
+             "message, labels, annotations, time, stale_after)",
+             lua_tostring(L, key));
+  __builtin_unreachable();
 }
 
-void check_known_options(lua_State* L) {
+// Moves every option of the table at 1 into its slot in one pass; unknown
+// names raise. Slots of absent options are nil.
+void read_options(lua_State* L) {
+  lua_settop(L, kLastSlot);
   lua_pushnil(L);
   while (lua_next(L, 1)) {
+    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "alert{}: option names must be strings");
+    lua_pushvalue(L, -2);
+    if (lua_rawget(L, lua_upvalueindex(kSlots)) != LUA_TNUMBER) unknown_option(L, -3);
+    const int slot = static_cast<int>(lua_tointeger(L, -1));
     lua_pop(L, 1);
-    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "alert{}: option names must be strings");
-    if (!one_of(lua_tostring(L, -1), kOptionNames))
-      luaL_error(L,
-                 "alert{}: unknown option '%s' (known: name, key, condition, for, cooldown, severity, value, "
-                 "message, labels, annotations, time, stale_after)",
-                 lua_tostring(L, -1));
+    lua_replace(L, slot);  // pops the value, the key stays for lua_next
   }
+  if (lua_getmetatable(L, 1)) {  // a table with __index: read through it, as lua_getfield does
+    lua_pop(L, 1);
+    for (int slot = kName; slot <= kLastSlot; ++slot) {
+      lua_getfield(L, 1, kOptionNames[slot - kName]);
+      lua_replace(L, slot);
+    }
+  }
+}
+
+bool reserved(lua_State* L, int key, Upvalue set) {
+  lua_pushvalue(L, key);
+  const bool r = lua_rawget(L, lua_upvalueindex(set)) != LUA_TNIL;
+  lua_pop(L, 1);
+  return r;
+}
+
+// m.tags / m.fields given as labels/annotations: a plain copy of what they show.
+void flatten_proxy(lua_State* L, int slot, const char* what) {
+  auto& b = *static_cast<AlertBinding*>(lua_touserdata(L, lua_upvalueindex(kBinding)));
+  if (lua_type(L, slot) == LUA_TUSERDATA && b.proxies && b.proxies->flatten(L, slot)) return;
+  luaL_error(L, "alert{}: '%s' must be a table, got %s", what, luaL_typename(L, slot));
 }
 
 // A string slot: nil → `def`, number → its string form, else error.
@@ -79,13 +109,13 @@ int64_t seconds_slot(lua_State* L, int slot, const char* what, int64_t def_ns) {
 void labels_slot(lua_State* L) {
   const int t = lua_type(L, kLabels);
   if (t == LUA_TNIL) return;
-  if (t != LUA_TTABLE) luaL_error(L, "alert{}: 'labels' must be a table, got %s", luaL_typename(L, kLabels));
+  if (t != LUA_TTABLE) flatten_proxy(L, kLabels, "labels");
   bool numbers = false;
   lua_pushnil(L);
   while (lua_next(L, kLabels)) {
     if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "alert{}: label names must be strings");
     const char* k = lua_tostring(L, -2);
-    if (one_of(k, kReservedTags)) luaL_error(L, "alert{}: label '%s' is reserved", k);
+    if (reserved(L, -2, kReservedTagSet)) luaL_error(L, "alert{}: label '%s' is reserved", k);
     const int vt = lua_type(L, -1);
     if (vt != LUA_TSTRING && vt != LUA_TNUMBER)
       luaL_error(L, "alert{}: label '%s' must be a string, got %s", k, luaL_typename(L, -1));
@@ -109,12 +139,12 @@ void labels_slot(lua_State* L) {
 void annotations_slot(lua_State* L) {
   const int t = lua_type(L, kAnnotations);
   if (t == LUA_TNIL) return;
-  if (t != LUA_TTABLE) luaL_error(L, "alert{}: 'annotations' must be a table, got %s", luaL_typename(L, kAnnotations));
+  if (t != LUA_TTABLE) flatten_proxy(L, kAnnotations, "annotations");
   lua_pushnil(L);
   while (lua_next(L, kAnnotations)) {
     if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "alert{}: annotation names must be strings");
     const char* k = lua_tostring(L, -2);
-    if (one_of(k, kReservedFields)) luaL_error(L, "alert{}: annotation '%s' is reserved", k);
+    if (reserved(L, -2, kReservedFieldSet)) luaL_error(L, "alert{}: annotation '%s' is reserved", k);
     const int vt = lua_type(L, -1);
     if (vt != LUA_TSTRING && vt != LUA_TNUMBER && vt != LUA_TBOOLEAN)
       luaL_error(L, "alert{}: annotation '%s' must be a string, number or boolean, got %s", k, luaL_typename(L, -1));
@@ -159,14 +189,48 @@ void extras_from_stack(const void* ctx, std::vector<Tag>& labels, std::vector<Fi
   }
 }
 
+AlertSpec make_spec(lua_State* L, bool condition, double value, int64_t for_ns, int64_t cooldown_ns,
+                    int64_t stale_ns) {
+  AlertSpec spec;
+  spec.name = view(L, kName);
+  spec.key = view(L, kKey);
+  spec.severity = view(L, kSeverity);
+  spec.condition = condition;
+  spec.value = value;
+  spec.for_ns = for_ns;
+  spec.cooldown_ns = cooldown_ns;
+  spec.stale_after_ns = stale_ns;
+  spec.extras = &extras_from_stack;
+  spec.extras_ctx = L;
+  return spec;
+}
+
+// The message slot once the tracker needs it: a function is called with the
+// option table; nil (given or returned) is "<name> <key>".
+void resolve_message(lua_State* L) {
+  if (lua_type(L, kMessage) == LUA_TFUNCTION) {
+    lua_pushvalue(L, kMessage);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    const int t = lua_type(L, -1);
+    if (t != LUA_TSTRING && t != LUA_TNUMBER && t != LUA_TNIL)
+      luaL_error(L, "alert{}: the 'message' function must return a string, got %s", luaL_typename(L, -1));
+    lua_replace(L, kMessage);
+  }
+  if (lua_isnil(L, kMessage)) {
+    lua_pushfstring(L, "%s %s", lua_tostring(L, kName), lua_tostring(L, kKey));
+    lua_replace(L, kMessage);
+  }
+  lua_tolstring(L, kMessage, nullptr);  // a number becomes its string form
+}
+
 int l_alert(lua_State* L) {
-  auto& b = *static_cast<AlertBinding*>(lua_touserdata(L, lua_upvalueindex(1)));
+  auto& b = *static_cast<AlertBinding*>(lua_touserdata(L, lua_upvalueindex(kBinding)));
   // Phase 1: validate and normalise into fixed slots (may raise).
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
   luaL_checkstack(L, kLastSlot + 8, nullptr);
-  check_known_options(L);
-  for (const char* key : kOptionNames) lua_getfield(L, 1, key);
+  read_options(L);
   if (lua_type(L, kName) != LUA_TSTRING || lua_rawlen(L, kName) == 0)
     luaL_error(L, "alert{}: 'name' must be a non-empty string, got %s", luaL_typename(L, kName));
   string_slot(L, kKey, "key", "");
@@ -183,11 +247,9 @@ int l_alert(lua_State* L) {
     value = lua_toboolean(L, kValue) ? 1.0 : 0.0;
   else if (!lua_isnil(L, kValue))
     luaL_error(L, "alert{}: 'value' must be a number, got %s", luaL_typename(L, kValue));
-  if (lua_isnil(L, kMessage)) {
-    lua_pushfstring(L, "%s %s", lua_tostring(L, kName), lua_tostring(L, kKey));
-    lua_replace(L, kMessage);
-  }
-  string_slot(L, kMessage, "message", "");
+  // A function or nil message is resolved below, only when the tracker reads it.
+  const bool lazy_message = lua_isnil(L, kMessage) || lua_type(L, kMessage) == LUA_TFUNCTION;
+  if (!lazy_message) string_slot(L, kMessage, "message", "");
   labels_slot(L);
   annotations_slot(L);
   int64_t t = b.now;
@@ -201,37 +263,52 @@ int l_alert(lua_State* L) {
   }
   if (!b.tracker || !b.events)
     luaL_error(L, "alert{}: not available while the script loads; call it from process() or tick()");
+  if (lazy_message) {
+    int needed = -1;  // -1: out of memory
+    try {
+      needed = b.tracker->needs_message(make_spec(L, condition, value, for_ns, cooldown_ns, stale_ns), t) ? 1 : 0;
+    } catch (...) {
+    }
+    if (needed < 0) return luaL_error(L, "alert{}: out of memory");
+    if (needed) resolve_message(L);
+  }
 
   // Phase 2: no Lua call below can raise; C++ objects live only in this scope.
   AlertPhase phase = AlertPhase::inactive;
   bool failed = false;
   try {
-    AlertSpec spec;
-    spec.name = view(L, kName);
-    spec.key = view(L, kKey);
-    spec.severity = view(L, kSeverity);
-    spec.message = view(L, kMessage);
-    spec.condition = condition;
-    spec.value = value;
-    spec.for_ns = for_ns;
-    spec.cooldown_ns = cooldown_ns;
-    spec.stale_after_ns = stale_ns;
-    spec.extras = &extras_from_stack;
-    spec.extras_ctx = L;
+    AlertSpec spec = make_spec(L, condition, value, for_ns, cooldown_ns, stale_ns);
+    if (lua_type(L, kMessage) == LUA_TSTRING) spec.message = view(L, kMessage);  // else: not read
     phase = b.tracker->evaluate(spec, t, *b.events);
   } catch (...) {
     failed = true;
   }
   if (failed) return luaL_error(L, "alert{}: out of memory");
-  lua_pushstring(L, to_string(phase));
+  lua_pushvalue(L, lua_upvalueindex(kPhaseStrings + static_cast<int>(phase)));
   return 1;
+}
+
+template <size_t N>
+void push_set(lua_State* L, const char* const (&names)[N], bool slots) {
+  lua_createtable(L, 0, static_cast<int>(N));
+  for (size_t i = 0; i < N; ++i) {
+    if (slots)
+      lua_pushinteger(L, kName + static_cast<lua_Integer>(i));
+    else
+      lua_pushboolean(L, 1);
+    lua_setfield(L, -2, names[i]);
+  }
 }
 
 }  // namespace
 
 void install_alert(lua_State* L, AlertBinding* binding) {
   lua_pushlightuserdata(L, binding);
-  lua_pushcclosure(L, &l_alert, 1);
+  push_set(L, kOptionNames, true);
+  push_set(L, kReservedTags, false);
+  push_set(L, kReservedFields, false);
+  for (AlertPhase p : {AlertPhase::inactive, AlertPhase::pending, AlertPhase::firing}) lua_pushstring(L, to_string(p));
+  lua_pushcclosure(L, &l_alert, kPhaseStrings + 2);
   lua_setglobal(L, "alert");
 }
 
