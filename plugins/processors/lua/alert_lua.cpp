@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <string_view>
 
 #include "metric_proxy.hpp"
@@ -31,9 +32,27 @@ constexpr const char* kReservedTags[] = {"alertname", "severity", "key"};
 constexpr const char* kReservedFields[] = {"status", "value", "message", "started_at", "reason"};
 constexpr double kMaxSeconds = 1e9;  // ~31 years: keeps ns in int64
 
-// Upvalues of alert(): the binding, {option name = slot}, the reserved
-// label and annotation names as sets, and the three phase strings.
-enum Upvalue : int { kBinding = 1, kSlots, kReservedTagSet, kReservedFieldSet, kPhaseStrings };
+// Upvalues of alert(): the binding, the interned name strings (Names), the
+// tables that keep those strings alive, and the three phase strings.
+enum Upvalue : int { kBinding = 1, kNames, kSlots, kReservedTagSet, kReservedFieldSet, kPhaseStrings };
+
+// Addresses of this state's interned option and reserved names. Lua interns
+// short strings, so a key is one of them exactly when its address is
+// (lua_topointer): recognising a name costs no hashing and no API calls.
+struct Names {
+  const void* option[std::size(kOptionNames)];
+  const void* reserved_tag[std::size(kReservedTags)];
+  const void* reserved_field[std::size(kReservedFields)];
+};
+
+const Names& names(lua_State* L) { return *static_cast<const Names*>(lua_touserdata(L, lua_upvalueindex(kNames))); }
+
+template <size_t N>
+int find(const void* const (&list)[N], const void* p) {
+  for (size_t i = 0; i < N; ++i)
+    if (list[i] == p) return static_cast<int>(i);
+  return -1;
+}
 
 [[noreturn]] void unknown_option(lua_State* L, int key) {
   luaL_error(L,
@@ -47,14 +66,13 @@ enum Upvalue : int { kBinding = 1, kSlots, kReservedTagSet, kReservedFieldSet, k
 // names raise. Slots of absent options are nil.
 void read_options(lua_State* L) {
   lua_settop(L, kLastSlot);
+  const Names& n = names(L);
   lua_pushnil(L);
   while (lua_next(L, 1)) {
     if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "alert{}: option names must be strings");
-    lua_pushvalue(L, -2);
-    if (lua_rawget(L, lua_upvalueindex(kSlots)) != LUA_TNUMBER) unknown_option(L, -3);
-    const int slot = static_cast<int>(lua_tointeger(L, -1));
-    lua_pop(L, 1);
-    lua_replace(L, slot);  // pops the value, the key stays for lua_next
+    const int i = find(n.option, lua_topointer(L, -2));
+    if (i < 0) unknown_option(L, -2);
+    lua_replace(L, kName + i);  // pops the value, the key stays for lua_next
   }
   if (lua_getmetatable(L, 1)) {  // a table with __index: read through it, as lua_getfield does
     lua_pop(L, 1);
@@ -65,12 +83,8 @@ void read_options(lua_State* L) {
   }
 }
 
-bool reserved(lua_State* L, int key, Upvalue set) {
-  lua_pushvalue(L, key);
-  const bool r = lua_rawget(L, lua_upvalueindex(set)) != LUA_TNIL;
-  lua_pop(L, 1);
-  return r;
-}
+bool reserved_tag(lua_State* L, int key) { return find(names(L).reserved_tag, lua_topointer(L, key)) >= 0; }
+bool reserved_field(lua_State* L, int key) { return find(names(L).reserved_field, lua_topointer(L, key)) >= 0; }
 
 // m.tags / m.fields given as labels/annotations: a plain copy of what they show.
 void flatten_proxy(lua_State* L, int slot, const char* what) {
@@ -115,7 +129,7 @@ void labels_slot(lua_State* L) {
   while (lua_next(L, kLabels)) {
     if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "alert{}: label names must be strings");
     const char* k = lua_tostring(L, -2);
-    if (reserved(L, -2, kReservedTagSet)) luaL_error(L, "alert{}: label '%s' is reserved", k);
+    if (reserved_tag(L, -2)) luaL_error(L, "alert{}: label '%s' is reserved", k);
     const int vt = lua_type(L, -1);
     if (vt != LUA_TSTRING && vt != LUA_TNUMBER)
       luaL_error(L, "alert{}: label '%s' must be a string, got %s", k, luaL_typename(L, -1));
@@ -144,7 +158,7 @@ void annotations_slot(lua_State* L) {
   while (lua_next(L, kAnnotations)) {
     if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "alert{}: annotation names must be strings");
     const char* k = lua_tostring(L, -2);
-    if (reserved(L, -2, kReservedFieldSet)) luaL_error(L, "alert{}: annotation '%s' is reserved", k);
+    if (reserved_field(L, -2)) luaL_error(L, "alert{}: annotation '%s' is reserved", k);
     const int vt = lua_type(L, -1);
     if (vt != LUA_TSTRING && vt != LUA_TNUMBER && vt != LUA_TBOOLEAN)
       luaL_error(L, "alert{}: annotation '%s' must be a string, number or boolean, got %s", k, luaL_typename(L, -1));
@@ -288,15 +302,16 @@ int l_alert(lua_State* L) {
   return 1;
 }
 
+// Pushes a table with the names as keys (it keeps the strings alive, so
+// their addresses stay valid) and records the addresses.
 template <size_t N>
-void push_set(lua_State* L, const char* const (&names)[N], bool slots) {
+void push_names(lua_State* L, const char* const (&list)[N], const void* (&out)[N]) {
   lua_createtable(L, 0, static_cast<int>(N));
   for (size_t i = 0; i < N; ++i) {
-    if (slots)
-      lua_pushinteger(L, kName + static_cast<lua_Integer>(i));
-    else
-      lua_pushboolean(L, 1);
-    lua_setfield(L, -2, names[i]);
+    lua_pushstring(L, list[i]);
+    out[i] = lua_topointer(L, -1);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
   }
 }
 
@@ -304,9 +319,10 @@ void push_set(lua_State* L, const char* const (&names)[N], bool slots) {
 
 void install_alert(lua_State* L, AlertBinding* binding) {
   lua_pushlightuserdata(L, binding);
-  push_set(L, kOptionNames, true);
-  push_set(L, kReservedTags, false);
-  push_set(L, kReservedFields, false);
+  auto* n = static_cast<Names*>(lua_newuserdatauv(L, sizeof(Names), 0));
+  push_names(L, kOptionNames, n->option);
+  push_names(L, kReservedTags, n->reserved_tag);
+  push_names(L, kReservedFields, n->reserved_field);
   for (AlertPhase p : {AlertPhase::inactive, AlertPhase::pending, AlertPhase::firing}) lua_pushstring(L, to_string(p));
   lua_pushcclosure(L, &l_alert, kPhaseStrings + 2);
   lua_setglobal(L, "alert");
