@@ -203,8 +203,7 @@ void extras_from_stack(const void* ctx, std::vector<Tag>& labels, std::vector<Fi
   }
 }
 
-AlertSpec make_spec(lua_State* L, bool condition, double value, int64_t for_ns, int64_t cooldown_ns,
-                    int64_t stale_ns) {
+AlertSpec make_spec(lua_State* L, bool condition, double value, int64_t for_ns, int64_t cooldown_ns, int64_t stale_ns) {
   AlertSpec spec;
   spec.name = view(L, kName);
   spec.key = view(L, kKey);

@@ -84,15 +84,15 @@ class Vm {
   static Vm& from(lua_State* L) noexcept;
 
  private:
-  static constexpr size_t kSmallMax = 256;      ///< largest pooled block, bytes
-  static constexpr size_t kClassBytes = 16;     ///< pooled sizes are multiples of this
+  static constexpr size_t kSmallMax = 256;       ///< largest pooled block, bytes
+  static constexpr size_t kClassBytes = 16;      ///< pooled sizes are multiples of this
   static constexpr size_t kPoolMax = 512 << 10;  ///< free pooled bytes kept at most
   struct Heap {
     size_t used = 0;
     size_t limit = 0;
-    bool refused = false;    ///< an allocation was refused during this call
-    lua_State* L = nullptr;  ///< set once the state exists
-    char where[96] = {0};    ///< "script.lua:LINE" of the first refusal
+    bool refused = false;                           ///< an allocation was refused during this call
+    lua_State* L = nullptr;                         ///< set once the state exists
+    char where[96] = {0};                           ///< "script.lua:LINE" of the first refusal
     void* free_list[kSmallMax / kClassBytes] = {};  ///< class i: blocks of (i + 1) * 16 bytes
     size_t pooled = 0;                              ///< bytes in the free lists
   };

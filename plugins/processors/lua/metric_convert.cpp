@@ -92,8 +92,7 @@ int64_t time_value(lua_State* L, int idx, int64_t default_time, const char* what
     if (!(std::isfinite(d) && std::fabs(d) < 9.2e18)) invalid(L, what, "'time' is out of range");
     return static_cast<int64_t>(d);
   }
-  if (tt != LUA_TNIL)
-    invalid(L, what, "'time' must be an integer (ns since the epoch), got %s", luaL_typename(L, idx));
+  if (tt != LUA_TNIL) invalid(L, what, "'time' must be an integer (ns since the epoch), got %s", luaL_typename(L, idx));
   return default_time;
 }
 

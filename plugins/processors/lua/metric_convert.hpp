@@ -1,6 +1,7 @@
-// processors/lua — building blocks shared by the two ways a returned table
-// becomes a Metric (metric_table.cpp rebuilds one, metric_update.cpp updates
-// the input metric in place). Type rules: metric_table.hpp.
+// processors/lua — building blocks shared by the two ways a returned value
+// becomes a Metric (metric_table.cpp builds one from a table or proxy,
+// metric_update.cpp applies a proxy's writes to the input metric in place).
+// Type rules: metric_table.hpp.
 //
 // Functions taking lua_State* may raise Lua errors (call inside Vm::call);
 // `invalid` marks the error as an invalid return first. Value holds only

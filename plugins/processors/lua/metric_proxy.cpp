@@ -4,7 +4,6 @@
 #include <limits>
 #include <string_view>
 
-
 namespace routerpulse::lua {
 namespace {
 
@@ -154,8 +153,11 @@ void Proxies::install(lua_State* L) {
   luaL_checkstack(L, 8, nullptr);
   for (int k = 0; k < 3; ++k) {
     lua_createtable(L, 0, 6);
-    const luaL_Reg methods[] = {{"__index", &l_index},   {"__newindex", &l_newindex}, {"__pairs", &l_pairs},
-                                {"__tostring", &l_tostring}, {nullptr, nullptr}};
+    const luaL_Reg methods[] = {{"__index", &l_index},
+                                {"__newindex", &l_newindex},
+                                {"__pairs", &l_pairs},
+                                {"__tostring", &l_tostring},
+                                {nullptr, nullptr}};
     lua_pushlightuserdata(L, this);
     luaL_setfuncs(L, methods, 1);
     lua_pushliteral(L, "locked");
@@ -223,7 +225,9 @@ void Proxies::check(lua_State* L, int idx) {
   lua_pushfstring(L,
                   "%s used after the process() call it was given to has ended (keep copies of values, not "
                   "m, m.tags or m.fields, between calls)",
-                  p ? (p->kind == ProxyKind::metric ? "metric" : p->kind == ProxyKind::tags ? "m.tags" : "m.fields")
+                  p ? (p->kind == ProxyKind::metric ? "metric"
+                       : p->kind == ProxyKind::tags ? "m.tags"
+                                                    : "m.fields")
                     : "metric");
   lua_concat(L, 2);
   lua_error(L);
@@ -273,7 +277,7 @@ void Proxies::overlay_set(lua_State* L, ProxyKind kind, int key_idx, int value_i
     lua_pushlightuserdata(L, &removed_sentinel);
   else
     lua_pushvalue(L, value_idx);
-  ++writes_[k];   // before the set: if it raises (nil/NaN key) the overlay is still emptied next call
+  ++writes_[k];       // before the set: if it raises (nil/NaN key) the overlay is still emptied next call
   lua_rawset(L, -3);  // raises "index is nil" / "index is NaN" like a table
   lua_pop(L, 1);
 }

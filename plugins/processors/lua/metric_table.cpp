@@ -67,8 +67,7 @@ void read_entries(lua_State* L, Proxies& px, Metric& m, bool tags, const char* w
       lua_pop(L, 1);
     }
   } else if (lua_type(L, v) != LUA_TNIL) {
-    invalid(L, what, tags ? "'tags' must be a table, got %s" : "'fields' must be a table, got %s",
-            luaL_typename(L, v));
+    invalid(L, what, tags ? "'tags' must be a table, got %s" : "'fields' must be a table, got %s", luaL_typename(L, v));
   }
 }
 
@@ -89,7 +88,8 @@ void read_one(lua_State* L, int t, Proxies& px, int64_t default_time, MetricBatc
   if (kind == ProxyKind::stale) invalid(L, what, kStale);
   const bool proxy = kind == ProxyKind::metric;
   if (!proxy && lua_type(L, t) != LUA_TTABLE)
-    invalid(L, what, "expected a metric table, got %s", kind == ProxyKind::none ? luaL_typename(L, t) : "m.tags/m.fields");
+    invalid(L, what, "expected a metric table, got %s",
+            kind == ProxyKind::none ? luaL_typename(L, t) : "m.tags/m.fields");
   push_member(L, px, t, proxy, "name");  // stays on the stack while `name` is used
   const std::string_view name = detail::name_value(L, -1, what);
   push_member(L, px, t, proxy, "time");

@@ -68,7 +68,8 @@ Members read_members(lua_State* L, Proxies& px, const Metric& in, const char* wh
 void check_tags(lua_State* L, int t, const char* what) {
   lua_pushnil(L);
   while (lua_next(L, t)) {
-    if (lua_type(L, -2) != LUA_TSTRING) detail::invalid(L, what, "tag keys must be strings, got %s", luaL_typename(L, -2));
+    if (lua_type(L, -2) != LUA_TSTRING)
+      detail::invalid(L, what, "tag keys must be strings, got %s", luaL_typename(L, -2));
     const int vt = lua_type(L, -1);
     if (vt == LUA_TNUMBER) {
       lua_tolstring(L, -1, nullptr);  // converts the stack copy

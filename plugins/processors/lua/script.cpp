@@ -114,8 +114,8 @@ void Script::build() {
     throw ScriptError(cfg_.chunk_name + ": " + e.what());
   }
   auto proxies = std::make_unique<Proxies>();
-  LoadArgs a{source_.data(), source_.size(), chunk_id_.c_str(), &host_,    &binding_,
-             proxies.get(),  &cfg_.init_config, LUA_NOREF,       LUA_NOREF, false};
+  LoadArgs a{source_.data(), source_.size(),    chunk_id_.c_str(), &host_,    &binding_,
+             proxies.get(),  &cfg_.init_config, LUA_NOREF,         LUA_NOREF, false};
   binding_.tracker = nullptr;  // alert{} is refused while loading
   host_.loading = true;
   const CallResult r = vm->call(&load_fn, &a);

@@ -84,8 +84,8 @@ TEST_CASE("reads see the script's own writes; pairs() shows base and written ent
   CHECK(field<std::string>(r, "user") == "nil");
   CHECK(field<std::string>(r, "tags") == "action=read,router=r9,vlan=100");
   CHECK(field<std::string>(r, "fields") == "new=2.5,rx=1.5,up=true");
-  CHECK(field<std::string>(r, "members") == "fields=u,name=pppoe_traffic,seen=true,tags=u,time=" +
-                                               std::to_string(kT0) + ",type=gauge");
+  CHECK(field<std::string>(r, "members") ==
+        "fields=u,name=pppoe_traffic,seen=true,tags=u,time=" + std::to_string(kT0) + ",type=gauge");
   CHECK(field<bool>(r, "seen") == true);
   CHECK(field<std::string>(r, "kind") == "userdata/userdata/userdata");
   CHECK(field<bool>(r, "same") == true);
