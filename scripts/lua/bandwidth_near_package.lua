@@ -48,12 +48,26 @@ local cfg = {
   package_mbps_key = "package_mbps",
 }
 
+-- alert{} options, reused from call to call: only key, condition, value,
+-- labels and annotations change per metric (alert{} reads them during the
+-- call only). The message is a function, so it is formatted only when
+-- alert{} sends or keeps it (firing), not for every metric.
+local labels, annotations = {}, {}
+local spec = { name = "customer_near_package", labels = labels, annotations = annotations }
+
+function spec.message(a)
+  local ann = a.annotations
+  return ("%s at %.0f%% of package (%.1f of %.1f Mbit/s)"):format(a.key, a.value * 100,
+    ann.rate_bits_per_second / 1e6, ann.package_bits_per_second / 1e6)
+end
+
 function init(config)
   options.merge(cfg, config)
   if cfg.direction ~= "download" and cfg.direction ~= "upload" and cfg.direction ~= "max" then
     error(("config option 'direction' must be download, upload or max, got '%s'"):format(cfg.direction))
   end
   if cfg.threshold <= 0 then error("config option 'threshold' must be > 0") end
+  spec.severity, spec["for"], spec.cooldown = cfg.severity, cfg["for"], cfg.cooldown
 end
 
 local multiplier = { k = 1e3, K = 1e3, M = 1e6, G = 1e9 }
@@ -67,13 +81,8 @@ local function parse_rate(text)
   return nil
 end
 
--- Package speed in bits/s, or nil.
-local function package_bits_per_second(m)
-  local key = cfg.package_mbps_key
-  local mbps = tonumber(m.tags[key]) or tonumber(m.fields[key])
-  if mbps then return mbps * 1e6 end
-  local package = m.tags[cfg.package_tag]
-  if not package then return nil end
+-- Plan name → bits/s, or nil.
+local function parse_package(package)
   local up, down = package:match("^([^/]+)/([^/]+)$")
   if up then
     local a, b = parse_rate(up), parse_rate(down)
@@ -83,34 +92,47 @@ local function package_bits_per_second(m)
   return parse_rate(package)
 end
 
+-- Parsed plan names (false: no speed); a network has a handful of plans, so
+-- the patterns run once per plan, not per metric. Starts over past 1000.
+local plan_bits, plans = {}, 0
+
+-- Package speed in bits/s, or nil.
+local function package_bits_per_second(tags, fields)
+  local key = cfg.package_mbps_key
+  local mbps = tonumber(tags[key]) or tonumber(fields[key])
+  if mbps then return mbps * 1e6 end
+  local package = tags[cfg.package_tag]
+  if not package then return nil end
+  local bits = plan_bits[package]
+  if bits == nil then
+    bits = parse_package(package) or false
+    if plans >= 1000 then plan_bits, plans = {}, 0 end
+    plan_bits[package], plans = bits, plans + 1
+  end
+  return bits or nil
+end
+
 function process(m)
   if m.name ~= "pppoe_traffic" then return m end
-  local user = m.tags.pppoe_user
-  local package = package_bits_per_second(m)
+  local tags, fields = m.tags, m.fields
+  local user = tags.pppoe_user
+  local package = package_bits_per_second(tags, fields)
   if not user or not package or package <= 0 then return m end
 
-  local download = tonumber(m.fields.download_bits_per_second) or 0
-  local upload = tonumber(m.fields.upload_bits_per_second) or 0
+  local download = tonumber(fields.download_bits_per_second) or 0
+  local upload = tonumber(fields.upload_bits_per_second) or 0
   local rate = (cfg.direction == "download" and download) or (cfg.direction == "upload" and upload)
     or math.max(download, upload)
   local ratio = rate / package
-  if cfg.annotate then m.fields.package_utilization_ratio = ratio end
+  if cfg.annotate then fields.package_utilization_ratio = ratio end
 
-  alert{
-    name = "customer_near_package",
-    key = user,
-    severity = cfg.severity,
-    condition = ratio >= cfg.threshold,
-    ["for"] = cfg["for"],
-    cooldown = cfg.cooldown,
-    value = ratio,
-    message = ("%s at %.0f%% of package (%.1f of %.1f Mbit/s)"):format(user, ratio * 100, rate / 1e6, package / 1e6),
-    labels = { router = m.tags.router },
-    annotations = {
-      package_bits_per_second = package + 0.0,
-      rate_bits_per_second = rate + 0.0,
-      customer_id = m.tags.customer_id,
-    },
-  }
+  spec.key = user
+  spec.condition = ratio >= cfg.threshold
+  spec.value = ratio
+  labels.router = tags.router
+  annotations.package_bits_per_second = package + 0.0
+  annotations.rate_bits_per_second = rate + 0.0
+  annotations.customer_id = tags.customer_id
+  alert(spec)
   return m
 end

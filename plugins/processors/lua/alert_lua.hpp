@@ -6,7 +6,8 @@
 //                        ["for"] = 300, cooldown = 600,     -- seconds, default 0
 //                        severity = "warning",              -- default "warning"
 //                        value = ratio,                     -- number, default 1/0 from condition
-//                        message = "…",                     -- default "<name> <key>"
+//                        message = "…",                     -- or a function(opts) -> string, called
+//                                                           -- only when the message is used; default "<name> <key>"
 //                        labels = { router = r },           -- extra tags (string/number values)
 //                        annotations = { package = "50M" }, -- extra fields (string/number/boolean)
 //                        time = m.time,                     -- ns; default: the metric being processed
@@ -25,6 +26,8 @@
 
 namespace routerpulse::lua {
 
+class Proxies;
+
 /// Where alert{} evaluates and sends its events. Owned by the script; the
 /// owner sets `now` and `events` before every call into Lua.
 struct AlertBinding {
@@ -32,6 +35,7 @@ struct AlertBinding {
   int64_t now = 0;                ///< default evaluation time, ns
   MetricBatch* events = nullptr;  ///< transition events are appended here
   int64_t default_stale_after_ns = 0;
+  Proxies* proxies = nullptr;  ///< the state's metric proxies (labels = m.tags); owner updates it on rebuild
 };
 
 /// Defines the global `alert` in `L`. Call inside Vm::call.

@@ -74,10 +74,29 @@ void AlertTracker::resolve(State& s, int64_t t, std::string_view message, double
       .set_field("reason", std::string(reason));
 }
 
-AlertPhase AlertTracker::evaluate(const AlertSpec& spec, int64_t t, MetricBatch& events) {
+void AlertTracker::lookup_key(const AlertSpec& spec) {
   scratch_.assign(spec.name);
   scratch_ += '\x1f';
   scratch_.append(spec.key);
+}
+
+// Mirrors evaluate() below: keep the two in step.
+bool AlertTracker::needs_message(const AlertSpec& spec, int64_t t) {
+  lookup_key(spec);
+  const auto it = states_.find(scratch_);
+  if (it == states_.end()) return spec.condition && spec.for_ns <= 0;  // fires at once
+  const State& s = it->second;
+  if (t < s.last_eval) return false;
+  if (s.phase == AlertPhase::firing) return true;  // resolves, or keeps the message
+  if (!spec.condition) return false;
+  const int64_t active_at = s.phase == AlertPhase::inactive ? t : s.active_at;
+  const bool held = t - active_at >= spec.for_ns;
+  const bool cooled = s.resolved_at == kNever || t - s.resolved_at >= spec.cooldown_ns;
+  return held && cooled;
+}
+
+AlertPhase AlertTracker::evaluate(const AlertSpec& spec, int64_t t, MetricBatch& events) {
+  lookup_key(spec);
   auto it = states_.find(scratch_);
   if (!spec.condition) {
     if (it == states_.end()) return AlertPhase::inactive;  // the common case: nothing stored

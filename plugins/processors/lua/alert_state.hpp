@@ -69,6 +69,12 @@ class AlertTracker {
   /// when one happens. Returns the phase after the evaluation.
   AlertPhase evaluate(const AlertSpec& spec, int64_t t_ns, MetricBatch& events);
 
+  /// Whether evaluate(spec, t_ns) would read spec.message: when it fires,
+  /// resolves, or keeps a firing alert's message for a stale resolve. Lets a
+  /// caller build the message only then (spec.message is not read here).
+  /// Changes no state; may throw std::bad_alloc.
+  bool needs_message(const AlertSpec& spec, int64_t t_ns);
+
   /// Resolves firing alerts (and forgets pending ones) whose last evaluation
   /// is at least their stale_after before `now_ns`; forgets cooldowns that
   /// have ended. Appends resolved events (time = now_ns) to `events`.
@@ -101,6 +107,7 @@ class AlertTracker {
   void resolve(State& s, int64_t t, std::string_view message, double value, const AlertSpec* spec, const char* reason,
                MetricBatch& events);
   bool removable(const State& s, int64_t now) const noexcept;
+  void lookup_key(const AlertSpec& spec);
 
   std::unordered_map<std::string, State> states_;
   std::string scratch_;  ///< reused lookup key: name '\x1f' key

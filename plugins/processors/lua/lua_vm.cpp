@@ -28,15 +28,56 @@ Vm::Vm(uint64_t max_instructions, size_t max_memory) : max_instructions_(max_ins
 
 Vm::~Vm() {
   if (L_) lua_close(L_);
+  for (void*& head : heap_.free_list) {
+    while (head) {
+      void* next = *static_cast<void**>(head);
+      std::free(head);
+      head = next;
+    }
+  }
 }
 
 Vm& Vm::from(lua_State* L) noexcept { return **static_cast<Vm**>(lua_getextraspace(L)); }
 
+namespace {
+size_t size_class(size_t n) noexcept { return (n - 1) / 16; }  // n in 1 … kSmallMax
+}  // namespace
+
+void* Vm::small_alloc(Heap& h, size_t nsize) noexcept {
+  const size_t c = size_class(nsize);
+  if (void* p = h.free_list[c]) {
+    h.free_list[c] = *static_cast<void**>(p);
+    h.pooled -= (c + 1) * kClassBytes;
+    return p;
+  }
+  return std::malloc((c + 1) * kClassBytes);
+}
+
+void Vm::small_free(Heap& h, void* p, size_t osize) noexcept {
+  const size_t c = size_class(osize);
+  const size_t bytes = (c + 1) * kClassBytes;
+  if (h.pooled + bytes > kPoolMax) {
+    std::free(p);
+    return;
+  }
+  *static_cast<void**>(p) = h.free_list[c];
+  h.free_list[c] = p;
+  h.pooled += bytes;
+}
+
+// Blocks Lua sized ≤ kSmallMax were allocated with their class size (pool or
+// malloc); larger ones with their exact size. Lua always passes the size it
+// asked for as osize, so the class of a block is known on free and realloc.
 void* Vm::alloc(void* ud, void* ptr, size_t osize, size_t nsize) noexcept {
   auto& h = *static_cast<Heap*>(ud);
   const size_t old = ptr ? osize : 0;  // without ptr, osize is a type tag
   if (nsize == 0) {
-    std::free(ptr);
+    if (ptr) {
+      if (old <= kSmallMax)
+        small_free(h, ptr, old);
+      else
+        std::free(ptr);
+    }
     h.used -= old;
     return nullptr;
   }
@@ -44,7 +85,32 @@ void* Vm::alloc(void* ud, void* ptr, size_t osize, size_t nsize) noexcept {
     note_refusal(h);
     return nullptr;
   }
-  void* p = std::realloc(ptr, nsize);
+  void* p = nullptr;
+  if (!ptr) {
+    p = nsize <= kSmallMax ? small_alloc(h, nsize) : std::malloc(nsize);
+  } else if (old <= kSmallMax && nsize <= kSmallMax) {
+    if (size_class(old) == size_class(nsize)) {
+      p = ptr;
+    } else {
+      p = small_alloc(h, nsize);
+      if (p) {
+        std::memcpy(p, ptr, old < nsize ? old : nsize);
+        small_free(h, ptr, old);
+      } else if (nsize < old) {
+        p = ptr;  // a shrink must not fail: keep the bigger block (safe in a smaller class)
+      }
+    }
+  } else if (old > kSmallMax && nsize > kSmallMax) {
+    p = std::realloc(ptr, nsize);
+  } else if (old > kSmallMax) {  // large → small: shrink to the class size
+    p = std::realloc(ptr, (size_class(nsize) + 1) * kClassBytes);
+  } else {  // small → large
+    p = std::malloc(nsize);
+    if (p) {
+      std::memcpy(p, ptr, old);
+      small_free(h, ptr, old);
+    }
+  }
   if (p) h.used = h.used - old + nsize;
   return p;
 }

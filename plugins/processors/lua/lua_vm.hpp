@@ -4,6 +4,11 @@
 // Memory: every allocation goes through a custom lua_Alloc (Lua 5.4 manual
 // §4.6 "lua_Alloc") that refuses to grow the heap beyond `max_memory` bytes;
 // Lua then raises a memory error (LUA_ERRMEM) after one emergency collection.
+// The limit counts the bytes Lua asked for. Blocks of up to 256 bytes (most
+// Lua objects: strings, userdata, closures, small tables) are recycled
+// through per-size free lists kept by the Vm, up to 512 KiB of them, instead
+// of going back to malloc: a process() call allocates a few and the next call
+// reuses them. Cached blocks are not counted against max_memory.
 // Instructions: before each protected call a count hook (manual §4.7
 // "lua_sethook", LUA_MASKCOUNT) is armed with `max_instructions`; when it fires
 // the call fails, and the hook re-arms itself at every instruction so a
@@ -79,13 +84,20 @@ class Vm {
   static Vm& from(lua_State* L) noexcept;
 
  private:
+  static constexpr size_t kSmallMax = 256;       ///< largest pooled block, bytes
+  static constexpr size_t kClassBytes = 16;      ///< pooled sizes are multiples of this
+  static constexpr size_t kPoolMax = 512 << 10;  ///< free pooled bytes kept at most
   struct Heap {
     size_t used = 0;
     size_t limit = 0;
-    bool refused = false;    ///< an allocation was refused during this call
-    lua_State* L = nullptr;  ///< set once the state exists
-    char where[96] = {0};    ///< "script.lua:LINE" of the first refusal
+    bool refused = false;                           ///< an allocation was refused during this call
+    lua_State* L = nullptr;                         ///< set once the state exists
+    char where[96] = {0};                           ///< "script.lua:LINE" of the first refusal
+    void* free_list[kSmallMax / kClassBytes] = {};  ///< class i: blocks of (i + 1) * 16 bytes
+    size_t pooled = 0;                              ///< bytes in the free lists
   };
+  static void* small_alloc(Heap& h, size_t nsize) noexcept;
+  static void small_free(Heap& h, void* p, size_t osize) noexcept;
   static void* alloc(void* ud, void* ptr, size_t osize, size_t nsize) noexcept;
   static void note_refusal(Heap& h) noexcept;
   static void count_hook(lua_State* L, lua_Debug* ar);

@@ -84,50 +84,37 @@ void set_field(Metric& m, std::string_view key, const Value& v) {
   }
 }
 
-int64_t read_time(lua_State* L, int t, int64_t default_time, const char* what) {
-  lua_pushliteral(L, "time");
-  const int tt = lua_rawget(L, t);
-  int64_t time = default_time;
+int64_t time_value(lua_State* L, int idx, int64_t default_time, const char* what) {
+  const int tt = lua_type(L, idx);
   if (tt == LUA_TNUMBER) {
-    if (lua_isinteger(L, -1)) {
-      time = lua_tointeger(L, -1);
-    } else {
-      const double d = lua_tonumber(L, -1);
-      if (!(std::isfinite(d) && std::fabs(d) < 9.2e18)) invalid(L, what, "'time' is out of range");
-      time = static_cast<int64_t>(d);
-    }
-  } else if (tt != LUA_TNIL) {
-    invalid(L, what, "'time' must be an integer (ns since the epoch), got %s", luaL_typename(L, -1));
+    if (lua_isinteger(L, idx)) return lua_tointeger(L, idx);
+    const double d = lua_tonumber(L, idx);
+    if (!(std::isfinite(d) && std::fabs(d) < 9.2e18)) invalid(L, what, "'time' is out of range");
+    return static_cast<int64_t>(d);
   }
-  lua_pop(L, 1);
-  return time;
+  if (tt != LUA_TNIL) invalid(L, what, "'time' must be an integer (ns since the epoch), got %s", luaL_typename(L, idx));
+  return default_time;
 }
 
-MetricType read_type(lua_State* L, int t, const char* what) {
-  lua_pushliteral(L, "type");
-  const int tt = lua_rawget(L, t);
-  MetricType type = MetricType::untyped;
+MetricType type_value(lua_State* L, int idx, const char* what) {
+  const int tt = lua_type(L, idx);
   if (tt == LUA_TSTRING) {
-    const std::string_view s = lua_tostring(L, -1);
-    if (s == "gauge")
-      type = MetricType::gauge;
-    else if (s == "counter")
-      type = MetricType::counter;
-    else if (s != "untyped")
-      invalid(L, what, "'type' must be \"gauge\", \"counter\" or \"untyped\", got \"%s\"", lua_tostring(L, -1));
+    const std::string_view s = lua_tostring(L, idx);
+    if (s == "gauge") return MetricType::gauge;
+    if (s == "counter") return MetricType::counter;
+    if (s != "untyped")
+      invalid(L, what, "'type' must be \"gauge\", \"counter\" or \"untyped\", got \"%s\"", lua_tostring(L, idx));
   } else if (tt != LUA_TNIL) {
-    invalid(L, what, "'type' must be a string, got %s", luaL_typename(L, -1));
+    invalid(L, what, "'type' must be a string, got %s", luaL_typename(L, idx));
   }
-  lua_pop(L, 1);
-  return type;
+  return MetricType::untyped;
 }
 
-std::string_view push_name(lua_State* L, int t, const char* what) {
-  lua_pushliteral(L, "name");
-  if (lua_rawget(L, t) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
-    invalid(L, what, "'name' must be a non-empty string, got %s", luaL_typename(L, -1));
+std::string_view name_value(lua_State* L, int idx, const char* what) {
+  if (lua_type(L, idx) != LUA_TSTRING || lua_rawlen(L, idx) == 0)
+    invalid(L, what, "'name' must be a non-empty string, got %s", luaL_typename(L, idx));
   size_t len = 0;
-  const char* s = lua_tolstring(L, -1, &len);
+  const char* s = lua_tolstring(L, idx, &len);
   return {s, len};
 }
 

@@ -1,6 +1,7 @@
-// processors/lua — building blocks shared by the two ways a returned table
-// becomes a Metric (metric_table.cpp rebuilds one, metric_update.cpp updates
-// the input metric in place). Type rules: metric_table.hpp.
+// processors/lua — building blocks shared by the two ways a returned value
+// becomes a Metric (metric_table.cpp builds one from a table or proxy,
+// metric_update.cpp applies a proxy's writes to the input metric in place).
+// Type rules: metric_table.hpp.
 //
 // Functions taking lua_State* may raise Lua errors (call inside Vm::call);
 // `invalid` marks the error as an invalid return first. Value holds only
@@ -56,15 +57,14 @@ bool same_value(const Value& v, const FieldValue& f) noexcept;
 /// Sets field `key` of `m` to `v` (may throw std::bad_alloc).
 void set_field(Metric& m, std::string_view key, const Value& v);
 
-/// Reads `time` of the table at absolute index `t` (default when absent).
-int64_t read_time(lua_State* L, int t, int64_t default_time, const char* what);
+/// Reads the `time` value at `idx` (nil: `default_time`).
+int64_t time_value(lua_State* L, int idx, int64_t default_time, const char* what);
 
-/// Reads `type` of the table at absolute index `t` (untyped when absent).
-MetricType read_type(lua_State* L, int t, const char* what);
+/// Reads the `type` value at `idx` (nil: untyped).
+MetricType type_value(lua_State* L, int idx, const char* what);
 
-/// Pushes the `name` of the table at absolute index `t` and returns a view
-/// of it (valid while it stays on the stack); raises unless it is a
-/// non-empty string.
-std::string_view push_name(lua_State* L, int t, const char* what);
+/// Returns a view of the `name` value at `idx` (valid while that value
+/// stays reachable); raises unless it is a non-empty string.
+std::string_view name_value(lua_State* L, int idx, const char* what);
 
 }  // namespace routerpulse::lua::detail

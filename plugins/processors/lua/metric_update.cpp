@@ -1,6 +1,7 @@
-// The in-place path for `return m`: diff first (may raise, changes nothing),
-// then apply to the moved input metric (C++ only). Saves rebuilding every
-// tag and field of metrics a rule passes through or only annotates.
+// The in-place path for `return m`: the script's writes sit in the proxies'
+// overlays (metric_proxy.hpp). Check them all first (may raise, changes
+// nothing), then move the input metric into the output and apply them (C++
+// only). A script that wrote nothing costs one move.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -11,146 +12,157 @@
 namespace routerpulse::lua {
 namespace {
 
-constexpr int kMaxChanges = 32;
-
-struct TagChange {
-  std::string_view key, value;  // views into Lua strings held by the tables
-};
-
-struct FieldChange {
-  std::string_view key;
-  detail::Value value;
-};
-
-// Trivially destructible: lives in a frame a Lua error may unwind.
-struct Diff {
+// What the metric-level overlay changes. Trivially destructible: lives in a
+// frame a Lua error may unwind. `name` views a string held by the overlay.
+struct Members {
   std::string_view name;
+  bool rename = false;
   int64_t time = 0;
   MetricType type = MetricType::untyped;
-  TagChange tags[kMaxChanges];
-  int ntags = 0;
-  uint32_t tags_removed[kMaxChanges];  // indexes into the metric's tags, ascending
-  int ntags_removed = 0;
-  FieldChange fields[kMaxChanges];
-  int nfields = 0;
-  uint32_t fields_removed[kMaxChanges];
-  int nfields_removed = 0;
 };
 
-std::string_view key_view(lua_State* L, int idx, const char* kind, const char* what) {
-  if (lua_type(L, idx) != LUA_TSTRING)
-    detail::invalid(L, what, "%s keys must be strings, got %s", kind, luaL_typename(L, idx));
-  size_t len = 0;
-  const char* s = lua_tolstring(L, idx, &len);
-  return {s, len};
-}
-
-// Finds entries of `in` missing from the table at absolute index `t`.
-template <class Vec>
-bool find_removed(lua_State* L, int t, const Vec& entries, uint32_t* removed, int& nremoved) {
-  for (size_t i = 0; i < entries.size(); ++i) {
-    lua_pushlstring(L, entries[i].key.data(), entries[i].key.size());
-    const bool absent = lua_rawget(L, t) == LUA_TNIL;
+// Pushes the overlay value of `key` (nil for a removal) and returns true, or
+// pushes nothing and returns false when the script did not assign it.
+bool written(lua_State* L, Proxies& px, const char* key) {
+  lua_pushstring(L, key);
+  if (!px.overlay_get(L, ProxyKind::metric, -1)) {
     lua_pop(L, 1);
-    if (!absent) continue;
-    if (nremoved == kMaxChanges) return false;
-    removed[nremoved++] = static_cast<uint32_t>(i);
+    return false;
   }
+  lua_remove(L, -2);
   return true;
 }
 
-bool diff_tags(lua_State* L, int t, const Metric& in, Diff& d, const char* what) {
-  size_t present = 0;
+// Whether member `key` still shows the proxy of `kind` (not assigned, or
+// assigned that very proxy back).
+bool kept(lua_State* L, Proxies& px, const char* key, ProxyKind kind) {
+  if (!written(L, px, key)) return true;
+  const bool same = px.kind_of(L, -1) == kind;
+  lua_pop(L, 1);
+  return same;
+}
+
+// Leaves the name value on the stack when the script assigned one.
+Members read_members(lua_State* L, Proxies& px, const Metric& in, const char* what) {
+  Members d;
+  d.time = in.time();
+  d.type = in.type();
+  if (px.writes(ProxyKind::metric) == 0) return d;
+  if (written(L, px, "name")) {
+    d.name = detail::name_value(L, -1, what);  // stays on the stack
+    d.rename = true;
+  }
+  if (written(L, px, "time")) {
+    d.time = detail::time_value(L, -1, in.time(), what);
+    lua_pop(L, 1);
+  }
+  if (written(L, px, "type")) {
+    d.type = detail::type_value(L, -1, what);
+    lua_pop(L, 1);
+  }
+  return d;
+}
+
+// Checks the tags overlay (table at `t`): string keys, string or number
+// values (numbers are converted in the overlay, so applying reads strings).
+void check_tags(lua_State* L, int t, const char* what) {
   lua_pushnil(L);
   while (lua_next(L, t)) {
-    const std::string_view k = key_view(L, -2, "tag", what);
+    if (lua_type(L, -2) != LUA_TSTRING)
+      detail::invalid(L, what, "tag keys must be strings, got %s", luaL_typename(L, -2));
     const int vt = lua_type(L, -1);
-    if (vt == LUA_TNUMBER) {  // needs a converted string that outlives the stack slot: rebuild
-      lua_pop(L, 2);
-      return false;
+    if (vt == LUA_TNUMBER) {
+      lua_tolstring(L, -1, nullptr);  // converts the stack copy
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, t);  // an existing key: allowed during the traversal
+      continue;
     }
-    if (vt != LUA_TSTRING)
+    if (vt != LUA_TSTRING && !Proxies::removed(L, -1))
       detail::invalid(L, what, "tag '%s' must be a string, got %s", lua_tostring(L, -2), luaL_typename(L, -1));
-    size_t vlen = 0;
-    const char* v = lua_tolstring(L, -1, &vlen);
-    const std::string* cur = in.tag(k);
-    if (cur) ++present;
-    if (!cur || *cur != std::string_view(v, vlen)) {
-      if (d.ntags == kMaxChanges) {
-        lua_pop(L, 2);
-        return false;
-      }
-      d.tags[d.ntags++] = {k, std::string_view(v, vlen)};
-    }
     lua_pop(L, 1);
   }
-  return present == in.tags().size() || find_removed(L, t, in.tags(), d.tags_removed, d.ntags_removed);
 }
 
-bool diff_fields(lua_State* L, int t, const Metric& in, Diff& d, const char* what) {
-  size_t present = 0;
+void check_fields(lua_State* L, int t, const Metric& in, const char* what) {
   lua_pushnil(L);
   while (lua_next(L, t)) {
-    const std::string_view k = key_view(L, -2, "field", what);
-    const FieldValue* cur = in.field(k);
-    const detail::Value v = detail::read_field_value(L, -1, cur, lua_tostring(L, -2), what);
-    if (cur) ++present;
-    if (!cur || !detail::same_value(v, *cur)) {
-      if (d.nfields == kMaxChanges) {
-        lua_pop(L, 2);
-        return false;
-      }
-      d.fields[d.nfields++] = {k, v};
+    if (lua_type(L, -2) != LUA_TSTRING)
+      detail::invalid(L, what, "field keys must be strings, got %s", luaL_typename(L, -2));
+    if (!Proxies::removed(L, -1)) {
+      size_t klen = 0;
+      const char* k = lua_tolstring(L, -2, &klen);
+      detail::read_field_value(L, -1, in.field(std::string_view(k, klen)), k, what);
     }
     lua_pop(L, 1);
   }
-  return present == in.fields().size() || find_removed(L, t, in.fields(), d.fields_removed, d.nfields_removed);
 }
 
-void apply(const Diff& d, Metric& m) {
-  if (d.name != m.name()) m.set_name(std::string(d.name));
+std::string_view view(lua_State* L, int idx) {
+  size_t len = 0;
+  const char* s = lua_tolstring(L, idx, &len);  // strings only: no allocation, no error
+  return {s, len};
+}
+
+// After the checks: no Lua call here can raise (lua_next over unchanged
+// tables, strings read as they are). May throw std::bad_alloc.
+// Type hints: each key occurs once in the overlay, so m.field(key) read just
+// before its write is still the value the script was shown.
+void apply(lua_State* L, int tags, int fields, const Members& d, Metric& m, const char* what) {
+  if (d.rename && d.name != m.name()) m.set_name(std::string(d.name));
   m.set_time(d.time);
   m.set_type(d.type);
-  for (int i = d.ntags_removed - 1; i >= 0; --i) {
-    const std::string key = m.tags()[d.tags_removed[i]].key;
-    m.remove_tag(key);
+  if (tags) {
+    lua_pushnil(L);
+    while (lua_next(L, tags)) {
+      if (Proxies::removed(L, -1))
+        m.remove_tag(view(L, -2));
+      else
+        m.set_tag(view(L, -2), view(L, -1));
+      lua_pop(L, 1);
+    }
   }
-  for (int i = 0; i < d.ntags; ++i) m.set_tag(d.tags[i].key, d.tags[i].value);
-  for (int i = d.nfields_removed - 1; i >= 0; --i) {
-    const std::string key = m.fields()[d.fields_removed[i]].key;
-    m.remove_field(key);
+  if (fields) {
+    lua_pushnil(L);
+    while (lua_next(L, fields)) {
+      const std::string_view key = view(L, -2);
+      if (Proxies::removed(L, -1)) {
+        m.remove_field(key);
+      } else {
+        detail::set_field(m, key, detail::read_field_value(L, -1, m.field(key), key.data(), what));
+      }
+      lua_pop(L, 1);
+    }
   }
-  for (int i = 0; i < d.nfields; ++i) detail::set_field(m, d.fields[i].key, d.fields[i].value);
 }
 
 }  // namespace
 
-bool update_in_place(lua_State* L, int idx, const TypeHints& hints, Reuse& reuse, MetricBatch& out, const char* what) {
-  if (!reuse.metric || !hints.metric_table || lua_topointer(L, idx) != hints.metric_table) return false;
-  const Metric& in = *reuse.metric;
-  luaL_checkstack(L, 8, nullptr);
+bool update_in_place(lua_State* L, int idx, Proxies& px, Reuse& reuse, MetricBatch& out, const char* what) {
+  (void)idx;  // the running call's metric proxy: everything is in px
+  if (!reuse.metric || px.current() != reuse.metric) return false;
+  Metric& in = *reuse.metric;
+  luaL_checkstack(L, 12, nullptr);
   const int base = lua_gettop(L);
-  lua_pushliteral(L, "tags");
-  lua_rawget(L, idx);
-  lua_pushliteral(L, "fields");
-  lua_rawget(L, idx);
-  const int tags = base + 1, fields = base + 2;
-  if (lua_topointer(L, tags) != hints.tags_table || lua_topointer(L, fields) != hints.fields_table) {
-    lua_settop(L, base);
+  if (px.writes(ProxyKind::metric) != 0 &&
+      (!kept(L, px, "tags", ProxyKind::tags) || !kept(L, px, "fields", ProxyKind::fields)))
     return false;
+  const Members d = read_members(L, px, in, what);
+  int tags = 0, fields = 0;
+  if (px.writes(ProxyKind::tags) != 0) {
+    px.push_overlay(L, ProxyKind::tags);
+    tags = lua_gettop(L);
+    check_tags(L, tags, what);
   }
-  Diff d;
-  d.name = detail::push_name(L, idx, what);  // stays on the stack while `d` is used
-  d.time = detail::read_time(L, idx, in.time(), what);
-  d.type = detail::read_type(L, idx, what);
-  if (!diff_tags(L, tags, in, d, what) || !diff_fields(L, fields, in, d, what)) {
-    lua_settop(L, base);
-    return false;
+  if (px.writes(ProxyKind::fields) != 0) {
+    px.push_overlay(L, ProxyKind::fields);
+    fields = lua_gettop(L);
+    check_fields(L, fields, in, what);
   }
   detail::guarded(L, [&] {
-    out.push_back(std::move(*reuse.metric));
+    out.push_back(std::move(in));
     reuse.moved = true;
-    apply(d, out.back());
+    apply(L, tags, fields, d, out.back(), what);
   });
   lua_settop(L, base);
   return true;

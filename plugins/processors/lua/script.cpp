@@ -16,6 +16,7 @@ struct LoadArgs {
   const char* chunk_id;
   SandboxHost* host;
   AlertBinding* binding;
+  Proxies* proxies;
   const LuaValue* config;
   int process_ref;
   int tick_ref;
@@ -26,6 +27,7 @@ int load_fn(lua_State* L) {
   auto& a = *static_cast<LoadArgs*>(lua_touserdata(L, 1));
   install_sandbox(L, a.host);
   install_alert(L, a.binding);
+  a.proxies->install(L);
   if (luaL_loadbufferx(L, a.source, a.size, a.chunk_id, "t") != LUA_OK) return lua_error(L);
   lua_call(L, 0, 0);
   if (lua_getglobal(L, "process") != LUA_TFUNCTION)
@@ -51,33 +53,24 @@ int load_fn(lua_State* L) {
 struct ProcessArgs {
   Reuse reuse;
   MetricBatch* out;
+  Proxies* proxies;
   int ref;
 };
 
 int process_fn(lua_State* L) {
   auto& a = *static_cast<ProcessArgs*>(lua_touserdata(L, 1));
-  const Metric& in = *a.reuse.metric;
-  push_metric(L, in);  // 2: kept on the stack so the tables' addresses stay unique
-  TypeHints hints;
-  hints.metric_table = lua_topointer(L, 2);
-  hints.origin = &in;
-  lua_pushliteral(L, "tags");
-  lua_rawget(L, 2);
-  hints.tags_table = lua_topointer(L, -1);
-  lua_pushliteral(L, "fields");
-  lua_rawget(L, 2);
-  hints.fields_table = lua_topointer(L, -1);
-  lua_pop(L, 2);
+  const int64_t time = a.reuse.metric->time();
   lua_rawgeti(L, LUA_REGISTRYINDEX, a.ref);
-  lua_pushvalue(L, 2);
-  lua_call(L, 1, 1);  // result at 3
-  read_result(L, 3, hints, in.time(), *a.out, "process", &a.reuse);
+  a.proxies->begin(L, *a.reuse.metric);  // pushes m
+  lua_call(L, 1, 1);                     // result at 2
+  read_result(L, 2, *a.proxies, time, *a.out, "process", &a.reuse);
   return 0;
 }
 
 struct TickArgs {
   int64_t now;
   MetricBatch* out;
+  Proxies* proxies;
   int ref;
 };
 
@@ -86,7 +79,7 @@ int tick_fn(lua_State* L) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, a.ref);
   lua_pushinteger(L, a.now);
   lua_call(L, 1, 1);  // result at 2
-  read_result(L, 2, TypeHints{}, a.now, *a.out, "tick");
+  read_result(L, 2, *a.proxies, a.now, *a.out, "tick");
   return 0;
 }
 
@@ -120,15 +113,18 @@ void Script::build() {
   } catch (const std::runtime_error& e) {
     throw ScriptError(cfg_.chunk_name + ": " + e.what());
   }
-  LoadArgs a{source_.data(),    source_.size(), chunk_id_.c_str(), &host_, &binding_,
-             &cfg_.init_config, LUA_NOREF,      LUA_NOREF,         false};
+  auto proxies = std::make_unique<Proxies>();
+  LoadArgs a{source_.data(), source_.size(),    chunk_id_.c_str(), &host_,    &binding_,
+             proxies.get(),  &cfg_.init_config, LUA_NOREF,         LUA_NOREF, false};
   binding_.tracker = nullptr;  // alert{} is refused while loading
   host_.loading = true;
   const CallResult r = vm->call(&load_fn, &a);
   host_.loading = false;
   binding_.tracker = &tracker_;
   if (!r.ok()) throw ScriptError(r.message, a.in_init);
-  vm_ = std::move(vm);
+  vm_ = std::move(vm);  // the old state (and every proxy in it) goes first
+  proxies_ = std::move(proxies);
+  binding_.proxies = proxies_.get();
   process_ref_ = a.process_ref;
   tick_ref_ = a.tick_ref;
 }
@@ -137,8 +133,9 @@ CallResult Script::process(Metric& in, MetricBatch& out, MetricBatch& alerts) {
   binding_.now = in.time() != 0 ? in.time() : cfg_.clock->now_ns();
   binding_.events = &alerts;
   const size_t mark = out.size();
-  ProcessArgs a{Reuse{&in, false}, &out, process_ref_};
+  ProcessArgs a{Reuse{&in, false}, &out, proxies_.get(), process_ref_};
   CallResult r = vm_->call(&process_fn, &a);
+  proxies_->end();  // proxies the script kept are stale from here on
   binding_.events = nullptr;
   if (!r.ok()) {
     if (a.reuse.moved) in = std::move(out[mark]);  // only after std::bad_alloc while updating
@@ -152,7 +149,7 @@ CallResult Script::tick(int64_t now, MetricBatch& out, MetricBatch& alerts) {
   binding_.now = now;
   binding_.events = &alerts;
   const size_t mark = out.size();
-  TickArgs a{now, &out, tick_ref_};
+  TickArgs a{now, &out, proxies_.get(), tick_ref_};
   CallResult r = vm_->call(&tick_fn, &a);
   binding_.events = nullptr;
   if (!r.ok()) out.erase(out.begin() + static_cast<std::ptrdiff_t>(mark), out.end());

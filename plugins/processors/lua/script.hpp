@@ -22,6 +22,7 @@
 #include "alert_lua.hpp"
 #include "lua_value.hpp"
 #include "lua_vm.hpp"
+#include "metric_proxy.hpp"
 #include "sandbox.hpp"
 
 namespace routerpulse::lua {
@@ -60,9 +61,10 @@ class Script {
   Script(const Script&) = delete;
   Script& operator=(const Script&) = delete;
 
-  /// Calls process(metric). On success appends what it returned to `out`
-  /// (nothing when it returned nil); `in` itself may have been moved there
-  /// (the `return m` fast path), so treat it as consumed. On failure `out`
+  /// Calls process(metric) with `in` shown through proxies (metric_proxy.hpp;
+  /// `in` is not modified during the call). On success appends what it
+  /// returned to `out` (nothing when it returned nil); `in` itself may have
+  /// been moved there (the `return m` fast path), so treat it as consumed. On failure `out`
   /// is unchanged and `in` is as it was (only a std::bad_alloc in the middle
   /// of the in-place update can leave some changes in it). Alert transitions
   /// go to `alerts` either way (state has changed).
@@ -94,6 +96,7 @@ class Script {
   SandboxHost host_;
   AlertBinding binding_;
   AlertTracker& tracker_;
+  std::unique_ptr<Proxies> proxies_;  ///< of vm_'s state; declared first, so it outlives the state
   std::unique_ptr<Vm> vm_;
   int process_ref_ = LUA_NOREF;
   int tick_ref_ = LUA_NOREF;
