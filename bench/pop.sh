@@ -126,7 +126,9 @@ kill -0 "$AGENT" || { cat "$TMP/agent.log" >&2; exit 1; }
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 series() { curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | awk -v n="$1" '$1 ~ "^"n"({|$)" {s += $2} END {printf "%.0f", s}'; }
-xlen() { redis-cli -p "$REDIS_PORT" XLEN mikrotik:traffic:customers; }
+# Entries ever added (XINFO STREAM entries-added, Redis 7): XLEN stops growing
+# once MAXLEN trimming starts.
+xlen() { redis-cli -p "$REDIS_PORT" --raw XINFO STREAM mikrotik:traffic:customers | awk 'p {print; exit} $0 == "entries-added" {p = 1}'; }
 a0=$(ticks "$AGENT"); s0=$(ticks "$SIM_PID"); x0=$(xlen); n0=$(series routerpulse_routeros_traffic_samples_total)
 if [ -n "${STOP_REDIS:-}" ]; then redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; x0=0; fi
 if [ -n "${PERF_OUT:-}" ]; then  # optional profile of the measured window

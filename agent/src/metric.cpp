@@ -3,6 +3,7 @@
 #include "routerpulse/format.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 
@@ -306,16 +307,23 @@ std::string to_line_protocol(const Metric& m) {
 
 namespace {
 
+// Bytes copied as they are inside a JSON string: printable ASCII except `"` and `\`.
+constexpr auto kJsonPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) t[c] = c != '"' && c != '\\';
+  return t;
+}();
+
 void append_json_string(std::string& out, std::string_view s) {
   static const char* hex = "0123456789abcdef";
+  out.reserve(out.size() + s.size() + 2);
   out.push_back('"');
   size_t run = 0;  // start of the pending run of characters copied as they are
   for (size_t i = 0; i < s.size();) {
+    // Hot path: a run of plain ASCII (tag values, keys) needs one table lookup per byte.
+    while (i < s.size() && kJsonPlain[static_cast<unsigned char>(s[i])]) ++i;
+    if (i == s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      ++i;
-      continue;
-    }
     size_t bad = 1;
     if (c >= 0x80) {
       size_t n = utf8_len(s, i, bad);

@@ -17,7 +17,7 @@ Pipeline::Pipeline(std::string name, SelfMetrics& stats, size_t limit)
 
 Pipeline::TicketPtr Pipeline::admit(size_t n) {
   queued_->fetch_add(n, std::memory_order_relaxed);
-  return std::make_shared<const Ticket>(Ticket{queued_, n});
+  return std::make_shared<const Ticket>(queued_, n);
 }
 
 void Pipeline::add_stage(std::shared_ptr<Processor> p, std::shared_ptr<PluginContext> ctx) {

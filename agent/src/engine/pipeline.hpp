@@ -66,9 +66,12 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   /// Travels with a batch (and its copies of `next`, posts to outputs); when
   /// the last holder lets go, its metrics leave the queued count.
   struct Ticket {
+    Ticket(std::shared_ptr<std::atomic<size_t>> q, size_t count) : queued(std::move(q)), n(count) {}
+    Ticket(const Ticket&) = delete;  // exactly one release per admission
+    Ticket& operator=(const Ticket&) = delete;
+    ~Ticket() { queued->fetch_sub(n, std::memory_order_relaxed); }
     std::shared_ptr<std::atomic<size_t>> queued;
     size_t n;
-    ~Ticket() { queued->fetch_sub(n, std::memory_order_relaxed); }
   };
   using TicketPtr = std::shared_ptr<const Ticket>;
   TicketPtr admit(size_t n);

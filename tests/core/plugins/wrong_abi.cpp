@@ -9,7 +9,7 @@ class Nothing final : public routerpulse::Output {
  public:
   static constexpr std::array<routerpulse::OptionSpec, 0> options{};
   Nothing(const routerpulse::Options&, routerpulse::PluginContext&) {}
-  void write(const routerpulse::MetricBatch&, std::function<void(routerpulse::WriteResult)> done) override {
+  void write(const routerpulse::BatchView&, std::function<void(routerpulse::WriteResult)> done) override {
     done(routerpulse::WriteResult::success());
   }
 };
