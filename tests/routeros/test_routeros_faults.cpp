@@ -184,6 +184,7 @@ TEST_CASE("stall: commands time out, the dead connection is replaced, recovery a
   ClientEnv env;
   auto cfg = ClientEnv::config("r0", sim.port());
   cfg.connect_timeout = 500ms;
+  cfg.dead_after = 1s;
   auto s = env.session(cfg);
   REQUIRE(env.wait_up(*s));
   Watched st;
@@ -195,8 +196,9 @@ TEST_CASE("stall: commands time out, the dead connection is replaced, recovery a
   REQUIRE(sim.control("fault 0 stall") == "ok");
   auto r = env.run(*s, Command("/system/identity/print"), 400ms);
   CHECK(r.error.kind == ErrorKind::timeout);
-  // The stream goes silent: the idle timeout declares the connection dead and
-  // logins to the stalled router time out until the stall ends.
+  // The stream goes silent: the session probes, nothing at all arrives for
+  // dead_after, the connection is declared dead and logins to the stalled
+  // router time out until the stall ends.
   REQUIRE(wait_until([&] { return st.events_of(StreamEventType::interrupted) >= 1; }, 10s));
   CHECK(st.first_interrupt_kind() == ErrorKind::disconnected);
   REQUIRE(wait_until([&] { return env.errors("r0", "login") >= 1; }, 10s));
@@ -214,7 +216,7 @@ TEST_CASE("keepalive detects a stalled router without any traffic", "[faults][ke
   ClientEnv env;
   auto cfg = ClientEnv::config("r0", sim.port());
   cfg.keepalive = 200ms;
-  cfg.timeout = 300ms;
+  cfg.dead_after = 300ms;
   cfg.connect_timeout = 500ms;
   auto s = env.session(cfg);
   REQUIRE(env.wait_up(*s));
@@ -227,6 +229,43 @@ TEST_CASE("keepalive detects a stalled router without any traffic", "[faults][ke
   REQUIRE(sim.control("fault 0 none") == "ok");
   REQUIRE(env.wait_up(*s, 10s));
   CHECK(s->counters().connects >= 2);
+}
+
+TEST_CASE("a slow router keeps its session: slow commands time out alone, the connection stays",
+          "[faults][slow]") {
+  // Replies delayed 2 s, four times the command deadline, and nothing else on
+  // the connection: the router is busy, not dead. Before, a timed-out command
+  // with nothing received since it was sent tore the connection down (and
+  // every stream on it). Now the session probes; the probe is answered late,
+  // within dead_after, and the connection stays.
+  SimProcess sim(1);
+  ClientEnv env;
+  auto cfg = ClientEnv::config("r0", sim.port());
+  cfg.timeout = 500ms;
+  cfg.keepalive = 300ms;
+  cfg.dead_after = 5s;
+  auto s = env.session(cfg);
+  REQUIRE(env.wait_up(*s));
+  REQUIRE(sim.control("fault 0 slow delay=2000") == "ok");
+  for (int i = 0; i < 3; ++i) {
+    auto r = env.run(*s, Command("/system/resource/print"), 500ms);
+    CHECK(r.error.kind == ErrorKind::timeout);
+  }
+  CHECK(env.errors("r0", "timeout") >= 3);
+  // A probe went out (silence) and its late answer arrives within dead_after.
+  const uint64_t sent_before = s->counters().commands_sent;
+  REQUIRE(wait_until([&] { return s->counters().replies_received >= 3; }, 10s));
+  CHECK(s->is_up());
+  REQUIRE(sim.control("fault 0 none") == "ok");
+  auto ok = env.run(*s, Command("/system/resource/print"), 5s);
+  CHECK(ok.ok());
+  CHECK(s->counters().commands_sent > sent_before);
+  CHECK(s->counters().connects == 1);
+  // Streams on the kept connection work as before.
+  Watched st;
+  st.open(*s, "ether1");
+  REQUIRE(st.flowing());
+  CHECK(st.events_of(StreamEventType::interrupted) == 0);
 }
 
 TEST_CASE("a stalled router does not affect another router", "[faults][isolation]") {

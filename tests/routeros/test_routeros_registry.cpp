@@ -72,7 +72,7 @@ routers:
 
 TEST_CASE("routers: invalid options name file, line, column and option path", "[registry][config]") {
   CHECK(config_error("routers:\n  pop1: { host: a, username: u, prot: 1 }\n") ==
-        "agent.yaml:2:33: routers.pop1.prot: unknown option (known: ca_file, connect_timeout, host, keepalive, login, "
+        "agent.yaml:2:33: routers.pop1.prot: unknown option (known: ca_file, connect_timeout, dead_after, host, keepalive, login, "
         "max_pending, max_sentence_bytes, max_word_bytes, password, port, reconnect_initial, reconnect_max, timeout, "
         "tls, tls_server_name, tls_verify, username)");
   CHECK(config_error("routers:\n  pop1: { host: a, username: u, port: 70000 }\n")

@@ -29,6 +29,7 @@ RouterConfig parse_router_config(const Options& o, const std::string& name) {
   c.timeout = o.get_duration("timeout", c.timeout, Duration(1));
   c.connect_timeout = o.get_duration("connect_timeout", c.connect_timeout, Duration(1));
   c.keepalive = o.get_duration("keepalive", c.keepalive);
+  c.dead_after = o.get_duration("dead_after", c.dead_after, Duration(1));
   c.reconnect_initial = o.get_duration("reconnect_initial", c.reconnect_initial, Duration(1));
   c.reconnect_max = o.get_duration("reconnect_max", c.reconnect_max, Duration(1));
   if (c.reconnect_initial > c.reconnect_max)

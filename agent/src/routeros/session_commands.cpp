@@ -110,14 +110,14 @@ void SessionImpl::on_command_timeout(const std::shared_ptr<PendingCommand>& p, C
   const bool sent_on_this_connection = p->sent && inflight_.count(p->tag) && inflight_[p->tag] == p;
   if (sent_on_this_connection && state_.load() == SessionState::up) send_cancel(p->tag);
   if (!p->internal) count_error(ErrorKind::timeout);
-  const bool stalled = sent_on_this_connection && state_.load() == SessionState::up &&
-                       Clock::now() - std::max(last_rx_, p->sent_at) >= timeout;
+  const bool silent = sent_on_this_connection && state_.load() == SessionState::up &&
+                      Clock::now() - std::max(last_rx_, p->sent_at) >= timeout;
   complete(p,
            Result{make_error(ErrorKind::timeout, p->cmd.path() + " timed out after " + dur(timeout)), {}, {}, false});
-  // Nothing at all arrived since the command was sent: the connection is dead.
-  if (stalled && state_.load() == SessionState::up)
-    fail_connection(make_error(ErrorKind::timeout, "no reply from the router for " + dur(timeout) + "; reconnecting"),
-                    false);
+  // A command's deadline is not evidence that the connection is dead (a busy
+  // router is slow): when nothing at all arrived since it was sent, ask the
+  // session to probe; only the probe decides (dead_after).
+  if (silent && !p->internal) probe_now();
 }
 
 void SessionImpl::handle_command_reply(const std::shared_ptr<PendingCommand>& p, Reply&& r) {
@@ -222,11 +222,10 @@ void SessionImpl::arm_idle_timer(const std::shared_ptr<StreamEntry>& e) {
   e->idle_timer.async_wait([self = shared_from_this(), e, tag = e->tag, gen = gen_](boost::system::error_code ec) {
     if (ec || gen != self->gen_ || e->tag != tag) return;
     if (Clock::now() - e->last_reply >= e->opts.idle_timeout) {
-      self->count_error(ErrorKind::timeout);
-      self->fail_connection(self->make_error(ErrorKind::timeout, e->handle->command().path() + " sent nothing for " +
-                                                                     dur(e->opts.idle_timeout) + "; reconnecting"),
-                            false);
-      return;
+      // A silent stream is a reason to check the connection, not proof that
+      // it is dead: probe (dead_after decides), and look again later.
+      self->probe_now();
+      e->last_reply = Clock::now();
     }
     self->arm_idle_timer(e);
   });

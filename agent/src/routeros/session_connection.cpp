@@ -336,21 +336,29 @@ void SessionImpl::arm_keepalive() {
 
 void SessionImpl::on_keepalive(uint64_t gen) {
   if (state_.load() != SessionState::up) return;
-  const auto idle = Clock::now() - last_rx_;
-  if (idle >= cfg.keepalive && !probe_in_flight_) {
-    probe_in_flight_ = true;
-    send_internal(
-        Command("/system/identity/print"),
-        [this, gen](Result r) {
-          if (gen != gen_) return;
-          probe_in_flight_ = false;
-          if (r.error.kind == ErrorKind::timeout)
-            fail_connection(make_error(ErrorKind::timeout,
-                                       "keepalive probe unanswered for " + dur(cfg.timeout) + "; reconnecting"));
-        },
-        cfg.timeout);
-  }
+  if (Clock::now() - last_rx_ >= cfg.keepalive) probe_now();
   arm_keepalive();
+}
+
+void SessionImpl::probe_now() {
+  if (state_.load() != SessionState::up || probe_in_flight_ || stopped_) return;
+  probe_in_flight_ = true;
+  const uint64_t gen = gen_;
+  const auto sent = Clock::now();
+  send_internal(
+      Command("/system/identity/print"),
+      [this, gen, sent](Result r) {
+        if (gen != gen_) return;
+        probe_in_flight_ = false;
+        if (r.error.kind != ErrorKind::timeout) return;
+        // The probe's deadline is dead_after: dead only if not one byte came
+        // in all that time (a router busy with a big print still sends).
+        if (Clock::now() - std::max(last_rx_, sent) >= cfg.dead_after) {
+          fail_connection(make_error(ErrorKind::timeout, "no data from the router for " + dur(cfg.dead_after) +
+                                                             " while a keepalive probe was outstanding; reconnecting"));
+        }
+      },
+      std::chrono::duration_cast<Clock::duration>(cfg.dead_after));
 }
 
 void SessionImpl::stop(std::function<void()> done) {

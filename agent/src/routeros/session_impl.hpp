@@ -149,6 +149,8 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
   bool started_ = false;
   bool stopped_ = false;
   bool probe_in_flight_ = false;
+  /// Sends a keepalive probe unless one is out (see session.hpp, dead_after).
+  void probe_now();
   Clock::time_point last_rx_{};
   std::string last_error_;
   std::mt19937_64 rng_;

@@ -16,7 +16,8 @@
 //       login: auto               # auto | plain | legacy
 //       timeout: 10s              # per-command timeout
 //       connect_timeout: 10s      # TCP + TLS + login
-//       keepalive: 30s            # idle time before a probe; 0 = off
+//       keepalive: 10s            # silence before a keepalive probe; 0 = off
+//       dead_after: 30s           # no byte for this long while a probe is out: reconnect
 //       reconnect_initial: 1s
 //       reconnect_max: 60s
 //       max_pending: 10000        # queued + in-flight commands

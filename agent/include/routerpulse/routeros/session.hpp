@@ -10,10 +10,17 @@
 // 8729 (API over TLS).
 //
 // What a Session does:
-//  - connects (TCP or TLS), logs in, and keeps the connection: a keepalive probe
-//    (`/system/identity/print`) runs when nothing was received for `keepalive`;
-//    a probe unanswered within `timeout` counts as a dead connection;
-//  - on any loss (EOF, I/O error, `!fatal`, protocol error, keepalive timeout)
+//  - connects (TCP or TLS), logs in, and keeps the connection. Liveness is the
+//    session's own decision, never a command's: a keepalive probe
+//    (`/system/identity/print`) goes out after `keepalive` of silence, and
+//    also at once when a command times out or a stream with idle_timeout
+//    falls silent without any byte arriving; the connection is dead only when
+//    NO byte at all arrived for `dead_after` while a probe was outstanding
+//    (or on a TCP/TLS error, EOF, `!fatal` or a protocol error). A slow
+//    command is cancelled (`/cancel`) and fails with ErrorKind::timeout alone:
+//    the connection, its other commands and its streams stay up — a busy
+//    router is routinely silent for a while;
+//  - on any loss (EOF, I/O error, `!fatal`, protocol error, dead_after)
 //    every pending one-shot command fails with ErrorKind::disconnected (or the
 //    kind of the cause), the session reconnects after an exponential backoff
 //    with jitter (`reconnect_initial` doubling up to `reconnect_max`, each delay
@@ -85,7 +92,10 @@ struct RouterConfig {
   LoginMethod login = LoginMethod::automatic;
   std::chrono::nanoseconds timeout = std::chrono::seconds(10);           ///< default per-command timeout
   std::chrono::nanoseconds connect_timeout = std::chrono::seconds(10);   ///< TCP + TLS + login
-  std::chrono::nanoseconds keepalive = std::chrono::seconds(30);         ///< idle time before a probe; 0 = off
+  std::chrono::nanoseconds keepalive = std::chrono::seconds(10);         ///< silence before a probe; 0 = off
+  /// No byte at all for this long while a keepalive probe is outstanding:
+  /// the connection is dead (reconnect). A command timeout never is.
+  std::chrono::nanoseconds dead_after = std::chrono::seconds(30);
   std::chrono::nanoseconds reconnect_initial = std::chrono::seconds(1);  ///< first backoff delay
   std::chrono::nanoseconds reconnect_max = std::chrono::seconds(60);     ///< backoff cap
   size_t max_pending = 10000;                                            ///< queued + in-flight one-shot commands
@@ -144,9 +154,10 @@ struct CommandOptions {
 struct StreamOptions {
   /// Where the callbacks run (in order); empty → the session's strand.
   boost::asio::any_io_executor executor{};
-  /// If > 0: a stream that delivers no reply for this long counts as a dead
-  /// connection (ErrorKind::timeout; the session reconnects and re-issues).
-  /// Use a few times the command's own interval; 0 = off.
+  /// If > 0: a stream that delivers no reply for this long makes the session
+  /// probe the connection at once (see `dead_after`); a dead connection is
+  /// replaced and the stream re-issued. Use a few times the command's own
+  /// interval; 0 = off.
   std::chrono::nanoseconds idle_timeout{0};
   /// Zero-copy fast path for high-rate streams (monitor-traffic). When set,
   /// every `!re` row goes to this callback instead of `on_reply`:
