@@ -94,6 +94,9 @@ class Handler(BaseHTTPRequestHandler):
                     json.dump(plan, f)
         status = int(step.get("status", 200))
         entry["status"] = status
+        with LOCK:  # logged before answering, so a client that got the answer finds its entry
+            with open(self.server.log, "a") as f:
+                f.write(json.dumps(entry) + "\n")
         if step.get("delay"):
             time.sleep(float(step["delay"]))
         answer = step.get("body", "").encode()
@@ -104,9 +107,6 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
         self.wfile.write(answer)
-        with LOCK:
-            with open(self.server.log, "a") as f:
-                f.write(json.dumps(entry) + "\n")
 
 
 def main():

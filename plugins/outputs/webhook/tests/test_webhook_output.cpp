@@ -153,8 +153,8 @@ TEST_CASE("webhook_output: 410 Gone disables the endpoint and says so in /health
   CHECK(r.permanent);
   CHECK(rx.count() == 1);  // nothing sent any more
   const std::string health = h.health.to_json();
-  CHECK_THAT(health, Contains("\"outputs.webhook.endpoint\":{\"status\":\"unhealthy\""));
-  CHECK_THAT(health, Contains("hook deleted"));
+  CHECK_THAT(health, Contains("\"outputs.webhook.endpoint\":{\"detail\":\"HTTP 410 Gone: the endpoint is disabled "
+                              "until the agent is reloaded (hook deleted)\",\"status\":\"unhealthy\"}"));
   CHECK_THAT(prom(h), Contains("routerpulse_webhook_endpoint_disabled{output=\"webhook\"} 1\n"));
 }
 
