@@ -9,7 +9,10 @@ signatures verify, and the status answered.
 Answers come from --plan, a JSON list re-read on every request: the first
 entry is taken (and the file rewritten without it); with an empty list the
 answer is 200. An entry: {"status": 503, "retry_after": "1", "body": "...",
-"delay": 0.5}.
+"delay": 0.5,
+"close": "header"} — "close": "header" answers with Connection: close, "silent"
+closes the connection after the answer without saying so (as a server whose
+keep-alive timeout expired does).
 
 At start-up the Standard Webhooks verifier checks itself against the test
 vector of the specification's reference library
@@ -105,8 +108,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Retry-After", str(step["retry_after"]))
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(answer)))
+        if step.get("close") == "header":
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(answer)
+        if step.get("close"):
+            self.close_connection = True
 
 
 def main():
@@ -118,6 +125,7 @@ def main():
     p.add_argument("--github-secret")
     p.add_argument("--cert")
     p.add_argument("--key")
+    p.add_argument("--client-ca", help="require a client certificate signed by this CA")
     a = p.parse_args()
     if not self_check():
         print("receiver: Standard Webhooks verifier disagrees with the spec's test vector", file=sys.stderr)
@@ -128,6 +136,9 @@ def main():
     if a.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)
+        if a.client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(a.client_ca)
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.serve_forever()
 

@@ -83,6 +83,23 @@ TEST_CASE("webhook_output json: signed batches over one keep-alive connection", 
   CHECK_THAT(text, Contains("routerpulse_webhook_requests_total{output=\"webhook\",outcome=\"success\"} 3\n"));
 }
 
+TEST_CASE("webhook_output keep-alive: Connection: close and a silently closed idle connection", "[webhook]") {
+  TempDir dir;
+  Receiver rx(dir);
+  Harness h;
+  Out out(h, "url: " + rx.url());
+  rx.plan(json::array({{{"status", 200}, {"close", "header"}}, {{"status", 200}, {"close", "silent"}}}));
+  CHECK(out.write(sample(1)).ok);  // the server says close: not reused
+  CHECK(out.write(sample(2)).ok);  // a new connection, which the server then drops without a word
+  CHECK(out.write(sample(3)).ok);  // the stale connection fails at once: sent again on a new one
+  auto reqs = rx.requests();
+  REQUIRE(reqs.size() == 3);
+  CHECK(reqs[0]["client_port"] != reqs[1]["client_port"]);
+  CHECK(reqs[1]["client_port"] != reqs[2]["client_port"]);
+  CHECK_THAT(prom(h), Contains("routerpulse_webhook_connections_opened_total{output=\"webhook\"} 3\n"));
+  CHECK_THAT(prom(h), Contains("routerpulse_webhook_requests_total{output=\"webhook\",outcome=\"success\"} 3\n"));
+}
+
 TEST_CASE("webhook_output json batch:false: one request per metric, each with its own id", "[webhook]") {
   TempDir dir;
   Receiver rx(dir);
@@ -210,6 +227,25 @@ TEST_CASE("webhook_output TLS: a self-signed certificate fails without ca_file a
   CHECK(reqs[0]["headers"]["content-encoding"] == "gzip");
   CHECK(json::parse(reqs[0]["body"].get<std::string>()).size() == 2);  // gunzipped by the receiver
   CHECK(reqs[0]["client_port"] == reqs[1]["client_port"]);             // TLS keep-alive
+}
+
+TEST_CASE("webhook_output TLS: a client certificate for a server that requires one", "[webhook][tls]") {
+  TempDir dir;
+  const std::string cert = dir.file("cert.pem"), key = dir.file("key.pem");
+  const std::string ccert = dir.file("client.pem"), ckey = dir.file("client-key.pem");
+  const std::string gen = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -addext subjectAltName=IP:127.0.0.1 ";
+  REQUIRE(run_command(gen + "-subj /CN=server -keyout " + key + " -out " + cert + " 2>/dev/null") == 0);
+  REQUIRE(run_command(gen + "-subj /CN=agent -keyout " + ckey + " -out " + ccert + " 2>/dev/null") == 0);
+  Receiver::Tls tls{cert, key};
+  Receiver rx(dir, {"--client-ca", ccert}, &tls);
+  Harness h;
+  {
+    Out out(h, "url: " + rx.url("https") + "\nca_file: " + cert);
+    CHECK(!out.write(sample(1)).ok);  // no client certificate: the server refuses the handshake
+  }
+  Out out(h, "url: " + rx.url("https") + "\nca_file: " + cert + "\ncert_file: " + ccert + "\nkey_file: " + ckey);
+  CHECK(out.write(sample(1)).ok);
+  CHECK(rx.count() == 1);
 }
 
 TEST_CASE("webhook_output template: the Telegram preset", "[webhook]") {
