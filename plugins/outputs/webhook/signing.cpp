@@ -1,8 +1,12 @@
 #include "signing.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/sha.h>
+
+#include <initializer_list>
 
 namespace routerpulse::webhook {
 
@@ -75,11 +79,32 @@ std::optional<std::string> decode_standard_secret(std::string_view secret, std::
 
 std::string message_id(std::string_view source) { return "msg_" + to_hex(sha256(source).substr(0, 16)); }
 
+namespace {
+/// HMAC-SHA256 over the concatenation of `parts`, without copying them.
+std::string hmac_sha256_parts(std::string_view key, std::initializer_list<std::string_view> parts) {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  EVP_MAC_CTX* ctx = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  unsigned char out[EVP_MAX_MD_SIZE];
+  size_t len = 0;
+  bool ok = ctx && EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params);
+  for (auto p : parts) ok = ok && EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(p.data()), p.size());
+  ok = ok && EVP_MAC_final(ctx, out, &len, sizeof out);
+  EVP_MAC_CTX_free(ctx);
+  EVP_MAC_free(mac);
+  if (!ok) {  // not expected with OpenSSL's default provider; fall back to one copy
+    std::string all;
+    for (auto p : parts) all.append(p);
+    return hmac_sha256(key, all);
+  }
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+}  // namespace
+
 std::string standard_signature(std::string_view key, std::string_view id, int64_t timestamp, std::string_view body) {
-  std::string content;
-  content.reserve(id.size() + body.size() + 24);
-  content.append(id).append(".").append(std::to_string(timestamp)).append(".").append(body);
-  return "v1," + base64_encode(hmac_sha256(key, content));
+  const std::string ts = std::to_string(timestamp);
+  return "v1," + base64_encode(hmac_sha256_parts(key, {id, ".", ts, ".", body}));
 }
 
 std::string github_signature(std::string_view secret, std::string_view body) {

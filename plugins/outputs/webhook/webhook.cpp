@@ -190,7 +190,8 @@ class WebhookOutput final : public Output {
     if (round->pending == 0) return finish(*round);
     for (auto& m : msgs) {
       if (delivered_.count(m.id)) continue;
-      send(m, [this, round, id = m.id](const Classified& c) {
+      std::string id = m.id;
+      send(std::move(m), [this, round, id = std::move(id)](const Classified& c) {
         if (c.verdict == Verdict::success) delivered_.insert(id);
         if (c.verdict == Verdict::gone) round->gone = true;
         if (c.verdict == Verdict::retry) {
@@ -220,7 +221,7 @@ class WebhookOutput final : public Output {
   }
 
   /// Sends one message; `then` gets the verdict on the strand.
-  void send(const Message& m, std::function<void(const Classified&)> then) {
+  void send(Message m, std::function<void(const Classified&)> then) {
     Request req{method_, s_.url.target, 11};
     req.set(http::field::user_agent, "routerpulse/" ROUTERPULSE_VERSION);
     req.set(http::field::content_type, "application/json");
@@ -234,7 +235,7 @@ class WebhookOutput final : public Output {
       req.set(http::field::content_encoding, "gzip");
       req.body() = gzip_compress(m.body);
     } else {
-      req.body() = m.body;
+      req.body() = std::move(m.body);
     }
     req.keep_alive(true);
     req.prepare_payload();
@@ -308,7 +309,7 @@ class WebhookOutput final : public Output {
     resends_.inc();
     am_busy_ = true;
     Message m{message_id(body), std::move(body)};
-    send(m, [this](const Classified&) { am_idle(); });  // best effort, like Prometheus: the next round covers it
+    send(std::move(m), [this](const Classified&) { am_idle(); });  // best effort, like Prometheus: the next round covers it
   }
 
   void am_idle() {
