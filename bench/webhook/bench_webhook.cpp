@@ -113,14 +113,14 @@ int main() {
   const double seconds = s ? std::atof(s) : 5.0;
   Receiver rx;
   const std::string sign = "signing: {standard_webhooks_secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}\n";
-  std::printf("| case | batch_size | requests/s | metrics/s | body MB/s | failed writes |\n|---|---|---|---|---|---|\n");
+  std::printf(
+      "| case | batch_size | requests/s | metrics/s | body MB/s | failed writes |\n|---|---|---|---|---|---|\n");
   run("json, batch", "", 1000, seconds, rx.port());
   run("json, batch, signed", sign, 1000, seconds, rx.port());
   run("json, batch, signed, gzip", sign + "gzip: true\n", 1000, seconds, rx.port());
   run("json, batch (small batches)", "", 10, seconds, rx.port());
   run("json, batch: false, 4 connections", "batch: false\n", 100, seconds, rx.port());
-  run("json, batch: false, 1 connection, signed", sign + "batch: false\nmax_connections: 1\n", 100, seconds,
-      rx.port());
+  run("json, batch: false, 1 connection, signed", sign + "batch: false\nmax_connections: 1\n", 100, seconds, rx.port());
   run("template (slack preset), batch", "format: template\npreset: slack\n", 100, seconds, rx.port());
   return 0;
 }

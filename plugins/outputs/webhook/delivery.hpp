@@ -37,7 +37,7 @@ enum class Verdict { success, retry, rejected, gone };
 
 struct Classified {
   Verdict verdict = Verdict::success;
-  std::string why;         ///< for logs and WriteResult (no secrets, short body excerpt)
+  std::string why;          ///< for logs and WriteResult (no secrets, short body excerpt)
   Duration retry_after{0};  ///< when verdict is retry and the endpoint asked for a delay
 };
 

@@ -204,7 +204,7 @@ void HttpClient::run(Pending p, std::shared_ptr<HttpConnection> conn) {
   ++active_;
   auto req = p.req;
   conn->run(std::move(req), [this, self = shared_from_this(), p = std::move(p), conn](HttpOutcome out, bool reusable,
-                                                                                          bool stale) mutable {
+                                                                                      bool stale) mutable {
     --active_;
     if (closed_) return;
     if (reusable) {

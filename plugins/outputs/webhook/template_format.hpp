@@ -13,9 +13,9 @@
 //   | `tags.<key>`, `fields.<key>` | one tag / field (fields as text)                   |
 //   | `tag_list`, `field_list` | lists of `{key, value}`                               |
 //   | `is_alert`, `firing`, `resolved` | booleans for `alert` events                  |
-//   | `summary`           | one line: alerts `🔥 FIRING name key (severity): message`, `✅ RESOLVED …`; other metrics line protocol without the time |
-//   | `vars.<key>`        | the output's template_vars                                  |
-//   | batch only: `metrics`, `count` | the list of the above, its length                |
+//   | `summary`           | one line: alerts `🔥 FIRING name key (severity): message`, `✅ RESOLVED …`; other metrics
+//   line protocol without the time | | `vars.<key>`        | the output's template_vars | | batch only: `metrics`,
+//   `count` | the list of the above, its length                |
 //
 // preset `none`: `template` is the whole body; `{{x}}` is escaped for the
 // inside of a JSON string (RFC 8259 §7), `{{{x}}}` is inserted as it is.
@@ -25,9 +25,10 @@
 //
 //   | preset     | body                                                    | limit | source |
 //   |------------|---------------------------------------------------------|-------|--------|
-//   | `telegram` | `{"chat_id": vars.chat_id, "text": …}` (+ `parse_mode`, `message_thread_id` from vars) | 4096 | Bot API sendMessage |
-//   | `slack`    | `{"text": …}` (+ `username`, `channel` from vars)       | 40000 | chat.postMessage / incoming webhooks |
-//   | `discord`  | `{"content": …}` (+ `username` from vars)               | 2000  | Execute Webhook |
+//   | `telegram` | `{"chat_id": vars.chat_id, "text": …}` (+ `parse_mode`, `message_thread_id` from vars) | 4096 | Bot
+//   API sendMessage | | `slack`    | `{"text": …}` (+ `username`, `channel` from vars)       | 40000 | chat.postMessage
+//   / incoming webhooks | | `discord`  | `{"content": …}` (+ `username` from vars)               | 2000  | Execute
+//   Webhook |
 //
 // Threading: immutable after construction except for render(), which one
 // thread at a time may call (the output calls it on its strand).

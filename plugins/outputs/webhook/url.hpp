@@ -13,10 +13,10 @@
 namespace routerpulse::webhook {
 
 struct Url {
-  bool tls = false;       ///< https
-  std::string host;       ///< without brackets for IPv6 literals
-  std::string port;       ///< explicit or 80/443
-  std::string target;     ///< path and query, at least "/"
+  bool tls = false;         ///< https
+  std::string host;         ///< without brackets for IPv6 literals
+  std::string port;         ///< explicit or 80/443
+  std::string target;       ///< path and query, at least "/"
   std::string host_header;  ///< what the Host header carries (host[:port], brackets kept)
 };
 

@@ -105,8 +105,7 @@ class WebhookOutput final : public Output {
 
   void start() override {
     client_ = std::make_shared<HttpClient>(
-        ctx_.strand, ctx_.clock,
-        ClientOptions{s_.url, tls_, s_.timeout, s_.max_connections, s_.idle_timeout, 1 << 20});
+        ctx_.strand, ctx_.clock, ClientOptions{s_.url, tls_, s_.timeout, s_.max_connections, s_.idle_timeout, 1 << 20});
     if (book_) arm_resend();
   }
 
@@ -309,7 +308,8 @@ class WebhookOutput final : public Output {
     resends_.inc();
     am_busy_ = true;
     Message m{message_id(body), std::move(body)};
-    send(std::move(m), [this](const Classified&) { am_idle(); });  // best effort, like Prometheus: the next round covers it
+    send(std::move(m),
+         [this](const Classified&) { am_idle(); });  // best effort, like Prometheus: the next round covers it
   }
 
   void am_idle() {

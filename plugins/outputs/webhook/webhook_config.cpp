@@ -14,7 +14,8 @@ std::string lower(std::string s) {
 }
 
 bool token_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string::npos;
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string::npos;
 }
 
 }  // namespace

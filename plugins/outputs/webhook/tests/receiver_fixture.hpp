@@ -13,9 +13,7 @@
 
 namespace routerpulse::test {
 
-inline std::string webhook_source(const std::string& rel) {
-  return source_dir() + "/plugins/outputs/webhook/" + rel;
-}
+inline std::string webhook_source(const std::string& rel) { return source_dir() + "/plugins/outputs/webhook/" + rel; }
 
 class Receiver {
  public:
@@ -25,8 +23,9 @@ class Receiver {
   explicit Receiver(const TempDir& dir, std::vector<std::string> extra = {}, const Tls* tls = nullptr)
       : port_(free_port()), log_(dir.file("requests.jsonl")), plan_(dir.file("plan.json")) {
     write_file(plan_, "[]");
-    std::vector<std::string> argv{"python3", webhook_source("tests/receiver.py"), "--port", std::to_string(port_),
-                                  "--log", log_, "--plan", plan_};
+    std::vector<std::string> argv{
+        "python3", webhook_source("tests/receiver.py"), "--port", std::to_string(port_), "--log", log_, "--plan",
+        plan_};
     for (auto& e : extra) argv.push_back(e);
     if (tls) {
       argv.insert(argv.end(), {"--cert", tls->cert, "--key", tls->key});

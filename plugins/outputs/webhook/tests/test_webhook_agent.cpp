@@ -32,16 +32,15 @@ TEST_CASE("webhook_agent: 503/429 with Retry-After are retried by the engine wit
   Receiver rx(dir, {"--secret", kSecret});
   rx.plan(json::array({{{"status", 503}, {"retry_after", "1"}}, {{"status", 429}, {"retry_after", "1"}}}));
   write_file(dir.file("token"), "s3cr3t\n");
-  write_file(dir.file("agent.yaml"),
-             "agent:\n  plugin_dir: " + plugin_dir() +
-                 "\n  shutdown_timeout: 3s\n"
-                 "inputs: {internal: {interval: 200ms, subsystems: [output]}}\n"
-                 "outputs:\n  webhook:\n    url: " +
-                 rx.url() +
-                 "\n    signing: {standard_webhooks_secret: \"${env:WH_SECRET}\"}\n"
-                 "    headers: {Authorization: \"Bearer ${file:token}\"}\n"
-                 "    retry_initial: 50ms\n    retry_max: 10s\n"
-                 "pipelines:\n  main: {inputs: [internal], outputs: [webhook]}\n");
+  write_file(dir.file("agent.yaml"), "agent:\n  plugin_dir: " + plugin_dir() +
+                                         "\n  shutdown_timeout: 3s\n"
+                                         "inputs: {internal: {interval: 200ms, subsystems: [output]}}\n"
+                                         "outputs:\n  webhook:\n    url: " +
+                                         rx.url() +
+                                         "\n    signing: {standard_webhooks_secret: \"${env:WH_SECRET}\"}\n"
+                                         "    headers: {Authorization: \"Bearer ${file:token}\"}\n"
+                                         "    retry_initial: 50ms\n    retry_max: 10s\n"
+                                         "pipelines:\n  main: {inputs: [internal], outputs: [webhook]}\n");
   Process agent({build_dir() + "/routerpulse", "run", "-c", dir.file("agent.yaml")}, dir.file("agent.log"),
                 {std::string("WH_SECRET=") + kSecret});
   REQUIRE(wait_until([&] { return rx.count() >= 4; }, 30s));
@@ -117,8 +116,8 @@ TEST_CASE("webhook_agent: a Lua alert reaches a real Alertmanager, then resolves
         return true;
       },
       20s));
-  CHECK(alert["labels"] == json({{"alertname", "WebhookTest"}, {"key", "k1"}, {"router", "pop1-core"},
-                                 {"severity", "critical"}}));
+  CHECK(alert["labels"] ==
+        json({{"alertname", "WebhookTest"}, {"key", "k1"}, {"router", "pop1-core"}, {"severity", "critical"}}));
   CHECK(alert["annotations"]["summary"] == "test alert");
   CHECK(alert["annotations"]["runbook"] == "https://wiki.example/rb");
   CHECK(alert["generatorURL"] == "http://pop1-agent/rules");

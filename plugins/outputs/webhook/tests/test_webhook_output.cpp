@@ -75,7 +75,8 @@ TEST_CASE("webhook_output json: signed batches over one keep-alive connection", 
     CHECK(r["headers"]["content-type"] == "application/json");
     CHECK(r["client_port"] == reqs[0]["client_port"]);  // keep-alive: one connection
   }
-  CHECK(json::parse(reqs[0]["body"].get<std::string>()) == json::parse("[" + to_json(b1[0]) + "," + to_json(b1[1]) + "]"));
+  CHECK(json::parse(reqs[0]["body"].get<std::string>()) ==
+        json::parse("[" + to_json(b1[0]) + "," + to_json(b1[1]) + "]"));
   CHECK(reqs[0]["headers"]["webhook-id"] == reqs[2]["headers"]["webhook-id"]);
   CHECK(reqs[0]["headers"]["webhook-id"] != reqs[1]["headers"]["webhook-id"]);
   const std::string text = prom(h);

@@ -123,7 +123,8 @@ TEST_CASE("webhook_gzip: a valid gzip member that inflates back", "[webhook]") {
   out.resize(zs.total_out);
   CHECK(out == data);
   const uint32_t isize = static_cast<uint8_t>(z[z.size() - 4]) | static_cast<uint8_t>(z[z.size() - 3]) << 8 |
-                         static_cast<uint8_t>(z[z.size() - 2]) << 16 | static_cast<uint32_t>(static_cast<uint8_t>(z[z.size() - 1])) << 24;
+                         static_cast<uint8_t>(z[z.size() - 2]) << 16 |
+                         static_cast<uint32_t>(static_cast<uint8_t>(z[z.size() - 1])) << 24;
   CHECK(isize == data.size());
 }
 
@@ -131,7 +132,10 @@ namespace {
 Metric alert(const std::string& status, int64_t t, int64_t started) {
   Metric m("alert", t);
   m.set_tag("alertname", "RouterDown").set_tag("severity", "critical").set_tag("key", "r1").set_tag("pop-name", "a");
-  m.set_field("status", status).set_field("message", "r1 down").set_field("value", 1.0).set_field("started_at", started);
+  m.set_field("status", status)
+      .set_field("message", "r1 down")
+      .set_field("value", 1.0)
+      .set_field("started_at", started);
   if (status == "resolved") m.set_field("reason", std::string("condition"));
   return m;
 }
@@ -146,8 +150,8 @@ TEST_CASE("webhook_alertmanager: postableAlerts, endsAt, resends and retention",
   auto j = nlohmann::json::parse(book.apply(batch, 1700000010 * kSec, ignored));
   CHECK(ignored == 1);
   REQUIRE(j.size() == 1);
-  CHECK(j[0]["labels"] == nlohmann::json({{"alertname", "RouterDown"}, {"severity", "critical"}, {"key", "r1"},
-                                          {"pop_name", "a"}}));
+  CHECK(j[0]["labels"] ==
+        nlohmann::json({{"alertname", "RouterDown"}, {"severity", "critical"}, {"key", "r1"}, {"pop_name", "a"}}));
   CHECK(j[0]["annotations"]["summary"] == "r1 down");
   CHECK(j[0]["annotations"]["value"] == "1");
   CHECK(j[0]["startsAt"] == "2023-11-14T22:13:20.000Z");
@@ -223,8 +227,9 @@ TEST_CASE("webhook_options: errors name the option with file:line:col", "[webhoo
                     "<test>:1:6: outputs.webhook.url: expected http://host[:port]/path or https://…");
   CHECK_THROWS_WITH(h.validate(PluginKind::output, "webhook", "url: http://x\nca_file: /etc/ssl/ca.pem"),
                     "<test>:2:10: outputs.webhook.ca_file: needs an https:// url");
-  CHECK_THROWS_WITH(h.validate(PluginKind::output, "webhook", "url: http://x\nsigning: {standard_webhooks_secret: whsec_!}"),
-                    "<test>:2:37: outputs.webhook.signing.standard_webhooks_secret: the secret after whsec_ must be base64");
+  CHECK_THROWS_WITH(
+      h.validate(PluginKind::output, "webhook", "url: http://x\nsigning: {standard_webhooks_secret: whsec_!}"),
+      "<test>:2:37: outputs.webhook.signing.standard_webhooks_secret: the secret after whsec_ must be base64");
   CHECK_THROWS_WITH(h.validate(PluginKind::output, "webhook", "url: http://x\nsigning: {gh: x}"),
                     Contains("outputs.webhook.signing.gh: unknown option"));
   CHECK_THROWS_WITH(h.validate(PluginKind::output, "webhook", "url: http://x\nformat: template\npreset: telegram"),
@@ -235,7 +240,8 @@ TEST_CASE("webhook_options: errors name the option with file:line:col", "[webhoo
                     Contains("outputs.webhook.resend_interval: only used with format: alertmanager"));
   CHECK_THROWS_WITH(h.validate(PluginKind::output, "webhook", "url: http://x\nheaders: {Host: y}"),
                     Contains("outputs.webhook.headers: Host is set by the output itself"));
-  CHECK_NOTHROW(h.validate(PluginKind::output, "webhook",
-                           "url: https://x/hook\nsigning: {standard_webhooks_secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, "
-                           "github_secret: s}\nheaders: {Authorization: Bearer t}\ngzip: true"));
+  CHECK_NOTHROW(
+      h.validate(PluginKind::output, "webhook",
+                 "url: https://x/hook\nsigning: {standard_webhooks_secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw, "
+                 "github_secret: s}\nheaders: {Authorization: Bearer t}\ngzip: true"));
 }
