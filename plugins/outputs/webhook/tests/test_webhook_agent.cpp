@@ -1,4 +1,5 @@
 // The webhook output inside the real agent (build/routerpulse run):
+// - a slow endpoint (an answer that takes 4 s) does not stop the file output;
 // - a signed JSON receiver answering 503 and 429 with Retry-After sees the
 //   engine's retries carry the same webhook-id and honour the delay; the
 //   secret comes from ${env:…} and a header from ${file:…};
@@ -7,6 +8,8 @@
 //   Lua rule, shows it in GET /api/v2/alerts with the rule's labels, and then
 //   receives the resolve.
 #include <catch2/catch.hpp>
+
+#include <algorithm>
 
 #include "receiver_fixture.hpp"
 
@@ -64,6 +67,32 @@ TEST_CASE("webhook_agent: 503/429 with Retry-After are retried by the engine wit
   CHECK_THAT(log, Contains("HTTP 503"));
   CHECK(log.find("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") == std::string::npos);  // secrets never logged
   CHECK(log.find("s3cr3t") == std::string::npos);
+}
+
+TEST_CASE("webhook_agent: a slow endpoint does not hold up another output", "[webhook][agent]") {
+  TempDir dir;
+  Receiver rx(dir);
+  rx.plan(json::array({{{"status", 200}, {"delay", 4}}}));  // the first answer takes 4 s
+  write_file(dir.file("agent.yaml"), "agent:\n  plugin_dir: " + plugin_dir() +
+                                         "\n  shutdown_timeout: 2s\n"
+                                         "inputs: {internal: {interval: 100ms, subsystems: [output]}}\n"
+                                         "outputs:\n  webhook: {url: \"" +
+                                         rx.url() +
+                                         "\", timeout: 10s}\n"
+                                         "  file: {files: [out.jsonl], data_format: json}\n"
+                                         "pipelines:\n  main: {inputs: [internal], outputs: [webhook, file]}\n");
+  Process agent({build_dir() + "/routerpulse", "run", "-c", dir.file("agent.yaml")}, dir.file("agent.log"));
+  REQUIRE(wait_until([&] { return rx.count() == 1; }, 10s));  // the slow request is in flight
+  const auto lines = [&] {
+    const std::string text = read_file(dir.file("out.jsonl"));
+    return std::count(text.begin(), text.end(), '\n');
+  };
+  const auto before = lines();
+  // While the webhook waits for its answer, the file output keeps writing every gather.
+  CHECK(wait_until([&] { return lines() >= before + 20; }, 3s));
+  CHECK(rx.count() == 1);
+  agent.signal(SIGTERM);
+  CHECK(agent.wait(15s).has_value());
 }
 
 TEST_CASE("webhook_agent: a Lua alert reaches a real Alertmanager, then resolves", "[webhook][agent][alertmanager]") {
