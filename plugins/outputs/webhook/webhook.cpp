@@ -255,11 +255,11 @@ class WebhookOutput final : public Output {
     switch (c.verdict) {
       case Verdict::success:
         ok_.inc();
-        endpoint_.set(HealthState::healthy);
+        if (!disabled_) endpoint_.set(HealthState::healthy);  // a request still in flight after a 410
         break;
       case Verdict::retry:
         (out.error.empty() ? retried_ : errors_).inc();
-        endpoint_.set(HealthState::degraded, c.why);
+        if (!disabled_) endpoint_.set(HealthState::degraded, c.why);
         log_.log(spdlog::level::warn, "retry", "webhook to " + s_.url.host_header + " will be retried: " + c.why);
         break;
       case Verdict::rejected:
