@@ -12,6 +12,7 @@ PACKAGES=(
   liblua5.4-dev libspdlog-dev libfmt-dev libcli11-dev catch2 nlohmann-json3-dev libssl-dev
   redis-server redis-tools postgresql postgresql-client prometheus
   libjemalloc-dev python3 python3-librouteros clang libclang-rt-14-dev procps curl iproute2 linux-perf strace influxdb
+  fping nftables util-linux
 )
 
 missing=()
