@@ -147,6 +147,8 @@ class IcmpInput final : public Input {
       ctx_.log->info("{}: {} ICMP socket", icmp::to_string(f), icmp::to_string(prober_.mode(f)));
     }
     watch_sockets();
+    if (!s_.targets.query && s_.targets.file.empty() && s_.targets.inline_targets.empty())
+      ctx_.log->warn("no targets configured (targets, targets_file or targets_query): nothing to probe");
     resolver_->on_done = [this](const std::string& name, const targets::Resolver::Entry& e) {
       if (!e.error.empty()) {
         resolve_errors_.inc();

@@ -52,8 +52,6 @@ Settings read_settings(const Options& o, const std::string& config_dir) {
     if (dsn) throw o.error("targets_dsn", "is only used with targets_query");
     if (listen) throw o.error("targets_listen", "is only used with targets_query");
   }
-  if (s.targets.inline_targets.empty() && s.targets.file.empty() && !s.targets.query)
-    throw o.error("", "needs targets: give targets, targets_file or targets_query");
   return s;
 }
 

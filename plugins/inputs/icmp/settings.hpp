@@ -20,8 +20,9 @@ struct Settings {
 };
 
 /// Reads every option; throws ConfigError (file:line:col) for bad targets,
-/// a bad targets file (file:line:col), a targets_query without targets_dsn,
-/// or no target source at all. `config_dir` resolves a relative targets_file.
+/// a bad targets file (file:line:col) or a targets_query without
+/// targets_dsn. No target source at all is allowed (the input then emits
+/// nothing and says so once). `config_dir` resolves a relative targets_file.
 Settings read_settings(const Options& o, const std::string& config_dir);
 
 }  // namespace routerpulse::icmp

@@ -4,7 +4,7 @@
 #   netns.sh up TAG     creates namespaces rpi-p-TAG (prober), rpi-t-TAG (target)
 #                       and rpi-d-TAG (delaying responder's host):
 #     prober 10.98.0.1/30 <-veth-> target 10.98.0.2/30
-#       target answers all of 10.200.0.0/16 and fd42:200::/112 (local routes)
+#       target answers all of 10.200.0.0/16, 10.204.0.0/16 and fd42:200::/112 (local routes)
 #       10.201.0.0/16 and fd42:201::/112 are blackholed there ("down")
 #       10.203.0.0/24 is "unreachable" there (ICMP errors, not rate-limited)
 #     prober 10.99.0.1/30 <-veth-> delay host 10.99.0.2/30
@@ -26,12 +26,14 @@ case "$cmd" in
     ip -n $P -6 addr add fd98::1/64 dev rq0 nodad; ip -n $T -6 addr add fd98::2/64 dev rq1 nodad
     for l in "$P rq0" "$P rq2" "$T rq1" "$D rq3"; do set -- $l; ip -n $1 link set $2 up; done
     ip -n $T route add local 10.200.0.0/16 dev lo
+    ip -n $T route add local 10.204.0.0/16 dev lo
     ip -n $T route add blackhole 10.201.0.0/16
     ip -n $T route add unreachable 10.203.0.0/24
     ip -n $T -6 route add local fd42:200::/112 dev lo
     ip -n $T -6 route add blackhole fd42:201::/112
     ip -n $P route add 10.200.0.0/15 via 10.98.0.2
     ip -n $P route add 10.203.0.0/24 via 10.98.0.2
+    ip -n $P route add 10.204.0.0/16 via 10.98.0.2
     ip -n $P -6 route add fd42:200::/111 via fd98::2
     ip -n $D route add local 10.202.0.0/24 dev lo
     ip -n $P route add 10.202.0.0/24 via 10.99.0.2
