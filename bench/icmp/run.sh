@@ -39,36 +39,46 @@ timed() { /usr/bin/time -f "TIME %e %U %S %M" "$@"; }
 
 run_case() {  # name, fping args, bench args
   local name=$1 fargs=$2 bargs=$3
-  local fw=() fc=() fm=() rw=() rc=() rm=() iw=() ic=() dr=()
+  local fw=() fc=() fm=() rw=() rc=() rm=() iw=() ic=() dr=() w1=() c1=()
   for i in $(seq "$RUNS"); do
     out=$(ip netns exec $P bash -c "/usr/bin/time -f 'TIME %e %U %S %M' fping $fargs 2>&1 >/dev/null" | grep '^TIME' || true)
     read -r _ w u s m <<<"$out"
     fw+=("$w"); fc+=("$(python3 -c "print($u+$s)")"); fm+=("$m")
     out=$(ip netns exec $P /usr/bin/time -f 'TIME %e %U %S %M' "$BENCH" $bargs 2>&1)
-    line=$(grep '^round=' <<<"$out" | tail -1)
+    line=$(grep '^round=' <<<"$out" | tail -1)   # steady state: the last round
+    first=$(grep '^round=1 ' <<<"$out")          # the first round (allocations, tag sets)
+    w1+=("$(sed -E 's/.*wall_s=([0-9.]+).*/\1/' <<<"$first")")
+    c1+=("$(sed -E 's/.*cpu_s=([0-9.]+).*/\1/' <<<"$first")")
     read -r _ w u s m <<<"$(grep '^TIME' <<<"$out")"
     rw+=("$w"); rc+=("$(python3 -c "print($u+$s)")"); rm+=("$m")
     iw+=("$(sed -E 's/.*wall_s=([0-9.]+).*/\1/' <<<"$line")")
     ic+=("$(sed -E 's/.*cpu_s=([0-9.]+).*/\1/' <<<"$line")")
     dr+=("$(python3 -c "import re,sys; l=sys.argv[1]; print(int(re.search(r'rss_kb=(\d+)',l).group(1))-int(re.search(r'rss0_kb=(\d+)',l).group(1)))" "$line")")
-    echo "$name run $i: fping wall ${fw[-1]} s cpu ${fc[-1]} s rss ${fm[-1]} KiB | routerpulse $line | process wall ${rw[-1]} cpu ${rc[-1]} rss ${rm[-1]}"
+    echo "$name run $i: fping wall ${fw[-1]} s cpu ${fc[-1]} s rss ${fm[-1]} KiB | routerpulse first round wall ${w1[-1]} cpu ${c1[-1]} | $line | process wall ${rw[-1]} cpu ${rc[-1]} rss ${rm[-1]}"
     grep -E '^routerpulse_icmp_(socket_drops|unmatched)' <<<"$out" | sed 's/^/    /' || true
   done
   echo "$name MEDIAN: fping wall $(median "${fw[@]}") s cpu $(median "${fc[@]}") s rss $(median "${fm[@]}") KiB |" \
-       "routerpulse round wall $(median "${iw[@]}") s cpu $(median "${ic[@]}") s rss growth $(median "${dr[@]}") KiB |" \
+       "routerpulse first round wall $(median "${w1[@]}") s cpu $(median "${c1[@]}") s |" \
+       "routerpulse steady round wall $(median "${iw[@]}") s cpu $(median "${ic[@]}") s rss growth $(median "${dr[@]}") KiB |" \
        "routerpulse process wall $(median "${rw[@]}") s cpu $(median "${rc[@]}") s rss $(median "${rm[@]}") KiB"
 }
 
 # 1. 10k targets, one probe each, unpaced (both raw sockets: fping has cap_net_raw).
-run_case "10k-unpaced-raw" "-C1 -q -i0 -t1000 -f $WORK/up10k.txt" "$WORK/up10k.txt 1 0 1s raw"
+# routerpulse runs 3 rounds per process (an agent probes round after round);
+# fping is one process per round. Process-level numbers include start-up.
+run_case "10k-unpaced-raw" "-C1 -q -i0 -t1000 -f $WORK/up10k.txt" "$WORK/up10k.txt 1 0 1s raw 3"
 # 1b. the same with routerpulse on an unprivileged ping socket (fping 5.1's is broken, #248).
 ip netns exec $P sysctl -qw net.ipv4.ping_group_range="0 2147483647"
-run_case "10k-unpaced-unprivileged" "-C1 -q -i0 -t1000 -f $WORK/up10k.txt" "$WORK/up10k.txt 1 0 1s unprivileged"
+run_case "10k-unpaced-unprivileged" "-C1 -q -i0 -t1000 -f $WORK/up10k.txt" "$WORK/up10k.txt 1 0 1s unprivileged 3"
 ip netns exec $P sysctl -qw net.ipv4.ping_group_range="1 0"
 # 2. 9k up + 1k down: the round lasts the timeout.
-run_case "10k-mixed-unpaced" "-C1 -q -i0 -t1000 -f $WORK/mixed10k.txt" "$WORK/mixed10k.txt 1 0 1s raw"
+run_case "10k-mixed-unpaced" "-C1 -q -i0 -t1000 -f $WORK/mixed10k.txt" "$WORK/mixed10k.txt 1 0 1s raw 3"
 # 3. 10k targets at 5,000 probes/s (fping -i 0.2 ms).
-run_case "10k-5000pps" "-C1 -q -i0.2 -t1000 -f $WORK/up10k.txt" "$WORK/up10k.txt 1 5000 1s raw"
+run_case "10k-5000pps" "-C1 -q -i0.2 -t1000 -f $WORK/up10k.txt" "$WORK/up10k.txt 1 5000 1s raw 3"
 # 4. 100k targets in one round (fping 5.1 stops above 65,535 in flight).
-run_case "100k-unpaced" "-C1 -q -i0 -t1000 -f $WORK/up100k.txt" "$WORK/up100k.txt 1 0 1s raw"
+run_case "100k-unpaced" "-C1 -q -i0 -t1000 -f $WORK/up100k.txt" "$WORK/up100k.txt 1 0 1s raw 2"
+# Memory baseline: the same process with one target (the agent's libraries, no list).
+echo 10.200.0.1 > $WORK/one.txt
+out=$(ip netns exec $P /usr/bin/time -f 'TIME %e %U %S %M' "$BENCH" $WORK/one.txt 1 0 1s raw 3 2>&1)
+echo "1-target baseline: $(grep '^round=3' <<<"$out") | process rss $(grep '^TIME' <<<"$out" | awk '{print $5}') KiB"
 echo "# load after: $(cat /proc/loadavg)"

@@ -25,6 +25,8 @@ namespace {
 using icmp::Family;
 using icmp::Prober;
 
+constexpr size_t kEmitBatch = 1000;
+
 class IcmpInput final : public Input {
  public:
   static constexpr OptionSpec options[] = {
@@ -189,13 +191,27 @@ class IcmpInput final : public Input {
     round_list_ = list_->current();
     if (round_list_version_ != list_->version()) {
       round_list_version_ = list_->version();
-      tagsets_.assign(round_list_->size(), nullptr);
-      tag_addresses_.assign(round_list_->size(), std::string());
+      const size_t n = round_list_->size();
+      tagsets_.assign(n, nullptr);
+      cached_.assign(n, icmp::ProbeAddress{});
+      resolved_.assign(n, boost::asio::ip::address{});
+      literal_.assign(n, 0);
       std::set<std::string> names;
-      for (const auto& t : *round_list_) names.insert(t.name);
-      resolver_->retain([&](const std::string& n) { return names.count(n) > 0; });
+      for (size_t i = 0; i < n; ++i) {
+        const auto& t = (*round_list_)[i];
+        boost::system::error_code ec;
+        auto ip = boost::asio::ip::make_address(t.name, ec);
+        if (!ec) {
+          literal_[i] = 1;
+          resolved_[i] = ip;
+        } else {
+          names.insert(t.name);
+        }
+      }
+      resolver_->retain([&](const std::string& name) { return names.count(name) > 0; });
     }
-    for (const auto& t : *round_list_) resolver_->lookup(t.name);
+    for (size_t i = 0; i < round_list_->size(); ++i)
+      if (!literal_[i]) resolver_->lookup((*round_list_)[i].name);
     if (resolver_->first_lookups_pending() > 0) {
       // New names: wait for their first answer, at most `timeout`.
       waiting_resolution_ = true;
@@ -238,6 +254,26 @@ class IcmpInput final : public Input {
                       }));
   }
 
+  /// The probe address of an IP; false when its family has no socket.
+  static icmp::ProbeAddress probe_address(const boost::asio::ip::address& ip) {
+    icmp::ProbeAddress a;
+    if (ip.is_v4()) {
+      a.addr.v4.sin_family = AF_INET;
+      auto b = ip.to_v4().to_bytes();
+      std::memcpy(&a.addr.v4.sin_addr, b.data(), 4);
+      a.len = sizeof(sockaddr_in);
+      a.family = Family::v4;
+    } else {
+      a.addr.v6.sin6_family = AF_INET6;
+      auto b = ip.to_v6().to_bytes();
+      std::memcpy(&a.addr.v6.sin6_addr, b.data(), 16);
+      a.addr.v6.sin6_scope_id = ip.to_v6().scope_id();
+      a.len = sizeof(sockaddr_in6);
+      a.family = Family::v6;
+    }
+    return a;
+  }
+
   void begin_round() {
     if (!waiting_resolution_ && prober_.running()) return;
     waiting_resolution_ = false;
@@ -247,42 +283,32 @@ class IcmpInput final : public Input {
     std::vector<icmp::ProbeAddress> addrs;
     addrs.reserve(list.size());
     probe_index_.assign(list.size(), -1);
-    unprobed_.assign(list.size(), std::string());
+    unprobed_.clear();
     for (size_t i = 0; i < list.size(); ++i) {
-      const auto& e = resolver_->lookup(list[i].name);
-      if (!e.address) {
-        unprobed_[i] = e.error.empty() ? "name not resolved yet" : "cannot resolve: " + e.error;
-        continue;
+      // Literal addresses are parsed once per list; names ask the resolver
+      // every round (it refreshes them every resolve_interval).
+      if (!literal_[i]) {
+        const auto& e = resolver_->lookup(list[i].name);
+        if (!e.address) {
+          unprobed_.emplace_back(i, e.error.empty() ? "name not resolved yet" : "cannot resolve: " + e.error);
+          continue;
+        }
+        if (!tagsets_[i] || *e.address != resolved_[i]) {
+          resolved_[i] = *e.address;
+          tagsets_[i] = nullptr;
+        }
       }
-      icmp::ProbeAddress a;
-      const auto& ip = *e.address;
-      if (ip.is_v4()) {
-        auto* sin = reinterpret_cast<sockaddr_in*>(&a.addr);
-        sin->sin_family = AF_INET;
-        auto b = ip.to_v4().to_bytes();
-        std::memcpy(&sin->sin_addr, b.data(), 4);
-        a.len = sizeof(sockaddr_in);
-        a.family = Family::v4;
-      } else {
-        auto* sin6 = reinterpret_cast<sockaddr_in6*>(&a.addr);
-        sin6->sin6_family = AF_INET6;
-        auto b = ip.to_v6().to_bytes();
-        std::memcpy(&sin6->sin6_addr, b.data(), 16);
-        sin6->sin6_scope_id = ip.to_v6().scope_id();
-        a.len = sizeof(sockaddr_in6);
-        a.family = Family::v6;
-      }
-      if (!prober_.family_error(a.family).empty()) {
-        unprobed_[i] = prober_.family_error(a.family);
-        continue;
-      }
-      std::string addr_text = ip.to_string();
-      if (!tagsets_[i] || tag_addresses_[i] != addr_text) {
+      if (!tagsets_[i]) {
+        cached_[i] = probe_address(resolved_[i]);
         TagList tags = list[i].tags;
         tags.push_back({"target", list[i].name});
-        tags.push_back({"address", addr_text});
+        tags.push_back({"address", resolved_[i].to_string()});
         tagsets_[i] = make_tag_set(std::move(tags));
-        tag_addresses_[i] = std::move(addr_text);
+      }
+      const icmp::ProbeAddress& a = cached_[i];
+      if (!prober_.family_error(a.family).empty()) {
+        unprobed_.emplace_back(i, prober_.family_error(a.family));
+        continue;
       }
       probe_index_[i] = static_cast<int>(addrs.size());
       addrs.push_back(a);
@@ -326,30 +352,38 @@ class IcmpInput final : public Input {
   void finish() {
     step_timer_->cancel();
     const auto& list = *round_list_;
-    MetricBatch batch;
-    batch.reserve(list.size());
-    size_t down = 0;
+    size_t down = unprobed_.size();
     static const std::string kName = "icmp";
+    // Metrics leave in batches of kEmitBatch so the round's metrics never all
+    // exist at once (about 0.7 KiB each).
+    MetricBatch batch;
+    batch.reserve(std::min(list.size(), kEmitBatch));
+    auto flush = [&] {
+      if (batch.empty()) return;
+      ctx_.emit(std::move(batch));
+      batch = MetricBatch();
+      batch.reserve(kEmitBatch);
+    };
     for (size_t i = 0; i < list.size(); ++i) {
-      Metric m(kName, round_time_ns_, MetricType::gauge);
-      if (probe_index_[i] < 0) {
-        TagList tags = list[i].tags;
-        tags.push_back({"target", list[i].name});
-        m.set_tag_set(make_tag_set(std::move(tags)));
-        icmp::set_unprobed_fields(m, unprobed_[i], unprobed_[i].starts_with("cannot resolve") ||
-                                                           unprobed_[i].starts_with("name not")
-                                                       ? 1
-                                                       : 2);
-        ++down;
-      } else {
-        const size_t k = static_cast<size_t>(probe_index_[i]);
-        m.set_tag_set(tagsets_[i]);
-        const auto& tally = prober_.tally(k);
-        icmp::set_fields(m, tally, icmp::summarize(prober_.rtts(k)));
-        if (tally.received == 0) ++down;
-      }
-      batch.push_back(std::move(m));
+      if (probe_index_[i] < 0) continue;
+      const size_t k = static_cast<size_t>(probe_index_[i]);
+      Metric& m = batch.emplace_back(kName, round_time_ns_, MetricType::gauge);
+      m.set_tag_set(tagsets_[i]);
+      const auto& tally = prober_.tally(k);
+      icmp::set_fields(m, tally, icmp::summarize(prober_.rtts(k)));
+      if (tally.received == 0) ++down;
+      if (batch.size() == kEmitBatch) flush();
     }
+    for (const auto& [i, why] : unprobed_) {
+      Metric& m = batch.emplace_back(kName, round_time_ns_, MetricType::gauge);
+      TagList tags = list[i].tags;
+      tags.push_back({"target", list[i].name});
+      m.set_tag_set(make_tag_set(std::move(tags)));
+      const bool unresolved = why.starts_with("cannot resolve") || why.starts_with("name not");
+      icmp::set_unprobed_fields(m, why, unresolved ? 1 : 2);
+      if (batch.size() == kEmitBatch) flush();
+    }
+    flush();
     const auto& c = prober_.counters();
     probes_.inc(c.sent - last_.sent);
     replies_.inc(c.received - last_.received);
@@ -367,7 +401,6 @@ class IcmpInput final : public Input {
     down_gauge_.set(static_cast<double>(down));
     round_seconds_.observe(std::chrono::duration<double>(ctx_.clock.steady_now() - round_start_).count());
     ctx_.health.set(HealthState::healthy);
-    ctx_.emit(std::move(batch));
     if (gather_done_) std::exchange(gather_done_, nullptr)();
   }
 
@@ -391,10 +424,13 @@ class IcmpInput final : public Input {
 
   targets::TargetList::List round_list_;
   uint64_t round_list_version_ = 0;
-  std::vector<TagSet> tagsets_;
-  std::vector<std::string> tag_addresses_;
-  std::vector<int> probe_index_;
-  std::vector<std::string> unprobed_;
+  // Per target of round_list_ (rebuilt when the list changes).
+  std::vector<TagSet> tagsets_;  // null: build before the next use
+  std::vector<icmp::ProbeAddress> cached_;
+  std::vector<boost::asio::ip::address> resolved_;
+  std::vector<uint8_t> literal_;
+  std::vector<int> probe_index_;                          // index into the prober's targets, -1 = not probed
+  std::vector<std::pair<size_t, std::string>> unprobed_;  // target, why
   int64_t round_time_ns_ = 0;
   SteadyTime round_start_{};
   icmp::ProberCounters last_;

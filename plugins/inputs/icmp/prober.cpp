@@ -25,17 +25,15 @@ int64_t realtime_ns() {
 }
 
 bool same_address(const sockaddr_storage& a, const ProbeAddress& t) {
-  if (a.ss_family != t.addr.ss_family) return false;
   if (a.ss_family == AF_INET)
-    return reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr ==
-           reinterpret_cast<const sockaddr_in&>(t.addr).sin_addr.s_addr;
-  return std::memcmp(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr,
-                     &reinterpret_cast<const sockaddr_in6&>(t.addr).sin6_addr, 16) == 0;
+    return t.family == Family::v4 && reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr == t.addr.v4.sin_addr.s_addr;
+  return a.ss_family == AF_INET6 && t.family == Family::v6 &&
+         std::memcmp(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr, &t.addr.v6.sin6_addr, 16) == 0;
 }
 
 bool same_raw_address(const uint8_t* raw, const ProbeAddress& t) {
-  if (t.family == Family::v4) return std::memcmp(raw, &reinterpret_cast<const sockaddr_in&>(t.addr).sin_addr, 4) == 0;
-  return std::memcmp(raw, &reinterpret_cast<const sockaddr_in6&>(t.addr).sin6_addr, 16) == 0;
+  if (t.family == Family::v4) return std::memcmp(raw, &t.addr.v4.sin_addr, 4) == 0;
+  return std::memcmp(raw, &t.addr.v6.sin6_addr, 16) == 0;
 }
 
 std::string ping_group_range() {
@@ -142,6 +140,17 @@ int Prober::add_channel(Family f) {
   return static_cast<int>(channels_.size() - 1);
 }
 
+void Prober::grow(Channel& c, size_t capacity) {
+  const size_t old = c.slots.size();
+  if (capacity <= old) return;
+  c.slots.resize(capacity);
+  std::vector<uint16_t> ring(capacity);
+  for (size_t k = 0; k < c.free_count; ++k) ring[k] = c.free[(c.free_head + k) % old];
+  for (size_t k = old; k < capacity; ++k) ring[c.free_count++] = static_cast<uint16_t>(k);
+  c.free = std::move(ring);
+  c.free_head = 0;
+}
+
 bool Prober::take_slot(Family f, uint32_t& channel, uint16_t& seq) {
   for (size_t i = 0;; ++i) {
     if (i == channels_.size()) {
@@ -149,18 +158,13 @@ bool Prober::take_slot(Family f, uint32_t& channel, uint16_t& seq) {
     }
     Channel& c = channels_[i];
     if (c.family != f) continue;
-    if (c.slots.empty()) {
-      c.slots.resize(kSlots);
-      c.free.resize(kSlots);
-      // Start at a random sequence so consecutive agents do not reuse numbers.
-      uint16_t first = static_cast<uint16_t>(rng_());
-      for (size_t k = 0; k < kSlots; ++k) c.free[k] = static_cast<uint16_t>(first + k);
-      c.free_head = 0;
-      c.free_count = kSlots;
+    if (c.free_count == 0) {
+      if (c.slots.size() >= kSlots) continue;  // full: the next channel
+      grow(c, std::max(want_slots_, c.slots.empty() ? size_t{0} : c.slots.size() * 2));
     }
-    if (c.free_count == 0) continue;
+    const size_t cap = c.slots.size();
     seq = c.free[c.free_head];
-    c.free_head = (c.free_head + 1) % kSlots;
+    c.free_head = (c.free_head + 1) & (cap - 1);
     --c.free_count;
     channel = static_cast<uint32_t>(i);
     return true;
@@ -170,7 +174,7 @@ bool Prober::take_slot(Family f, uint32_t& channel, uint16_t& seq) {
 void Prober::release(uint32_t channel, uint16_t seq) {
   Channel& c = channels_[channel];
   c.slots[seq].state = 0;
-  c.free[(c.free_head + c.free_count) % kSlots] = seq;
+  c.free[(c.free_head + c.free_count) & (c.slots.size() - 1)] = seq;
   ++c.free_count;
 }
 
@@ -193,16 +197,23 @@ void Prober::begin(std::vector<ProbeAddress> targets, SteadyTime now) {
   tallies_.assign(targets_.size(), TargetTally{});
   rtts_.assign(targets_.size() * static_cast<size_t>(settings_.count), -1);
   pending_.clear();
+  // Slots a channel starts with: every probe of the round, as a power of two
+  // (fewer when paced: the probes of one timeout), at most 65,536.
+  size_t probes = targets_.size() * static_cast<size_t>(settings_.count);
+  if (settings_.rate > 0)
+    probes = std::min(probes, static_cast<size_t>(settings_.rate * std::chrono::duration<double>(settings_.timeout).count()) + 64);
+  want_slots_ = 256;
+  while (want_slots_ < probes && want_slots_ < kSlots) want_slots_ *= 2;
   for (auto& c : channels_) {
     if (c.slots.empty()) continue;
     // Free everything still held from an earlier round.
-    c.free_count = 0;
-    c.free_head = 0;
-    for (size_t k = 0; k < kSlots; ++k) {
+    const size_t cap = c.slots.size();
+    for (size_t k = 0; k < cap; ++k) {
       c.slots[k].state = 0;
       c.free[k] = static_cast<uint16_t>(k);
     }
-    c.free_count = kSlots;
+    c.free_head = 0;
+    c.free_count = cap;
   }
   start_ = now;
   next_pass_ = 0;
@@ -404,7 +415,7 @@ size_t Prober::send_due(SteadyTime now, std::optional<SteadyTime>& next_send) {
     const size_t k = batch_msgs_[fi].size();
     uint8_t* buf = batch_buf_[fi].data() + k * plen;
     build_echo_request(buf, t.family, c.id, seq, slot.cookie, settings_.payload);
-    batch_msgs_[fi].push_back({reinterpret_cast<const sockaddr*>(&t.addr), t.len, buf, plen});
+    batch_msgs_[fi].push_back({t.sa(), t.len, buf, plen});
     batch_slots_[fi].push_back({ch, seq});
     batch_targets_[fi].push_back(ti);
     pending_.push_back({now + settings_.timeout, ch, seq});

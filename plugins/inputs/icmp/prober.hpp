@@ -47,9 +47,13 @@ struct ProbeSettings {
 
 /// Where to send one target's probes this round.
 struct ProbeAddress {
-  sockaddr_storage addr{};
+  union {
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+  } addr{};
   socklen_t len = 0;
   Family family = Family::v4;
+  const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&addr); }
 };
 
 /// Counters the component turns into self-metrics (cumulative).
@@ -114,8 +118,8 @@ class Prober {
     IcmpSocket* socket = nullptr;
     uint16_t id = 0;  // raw: our id; dgram: the kernel's (informational)
     Family family = Family::v4;
-    std::vector<Slot> slots;      // 65,536
-    std::vector<uint16_t> free;   // ring of free sequence numbers
+    std::vector<Slot> slots;      // capacity: a power of two up to 65,536, grown as rounds need
+    std::vector<uint16_t> free;   // ring of free sequence numbers (same size)
     size_t free_head = 0, free_count = 0;
   };
   struct Pending {
@@ -130,6 +134,7 @@ class Prober {
 
   std::string open_family(Family f, ModeChoice mode);
   int add_channel(Family f);
+  void grow(Channel& c, size_t capacity);
   bool take_slot(Family f, uint32_t& channel, uint16_t& seq);
   void release(uint32_t channel, uint16_t seq);
   void drain(IcmpSocket& s, size_t budget);
@@ -160,6 +165,7 @@ class Prober {
   size_t next_pass_ = 0, next_target_ = 0;  // the next probe to send
   uint64_t sent_in_round_ = 0;
   uint64_t waiting_ = 0;  // sent, neither answered nor expired
+  size_t want_slots_ = 256;  // slots a channel gets when first used this round
   // Per-family send batch (packets built in place).
   std::vector<uint8_t> batch_buf_[2];
   std::vector<OutMessage> batch_msgs_[2];

@@ -56,34 +56,35 @@ RttSummary summarize(std::span<const int64_t> rtt_ns) {
 }
 
 void set_fields(Metric& m, const TargetTally& t, const RttSummary& s) {
-  m.reserve(0, 14);
-  m.set_field(kTransmitted, static_cast<int64_t>(t.transmitted));
-  m.set_field(kReceived, static_cast<int64_t>(t.received));
-  double loss = t.transmitted ? 100.0 * (t.transmitted - t.received) / t.transmitted : 100.0;
-  m.set_field(kLoss, loss);
-  m.set_field(kUp, t.received > 0);
+  // Fields in key order: every set_field is an append.
+  m.reserve(0, 13);
+  const bool any = s.n > 0;
+  if (any) m.set_field(kAvg, s.avg_ms);
   m.set_field(kDuplicates, static_cast<int64_t>(t.duplicates));
   m.set_field(kErrors, static_cast<int64_t>(t.errors));
+  if (any && s.has_jitter) m.set_field(kJitter, s.jitter_ms);
+  if (any) m.set_field(kMax, s.max_ms);
+  if (any) m.set_field(kMin, s.min_ms);
+  m.set_field(kReceived, static_cast<int64_t>(t.received));
+  m.set_field(kTransmitted, static_cast<int64_t>(t.transmitted));
+  double loss = t.transmitted ? 100.0 * (t.transmitted - t.received) / t.transmitted : 100.0;
+  m.set_field(kLoss, loss);
   m.set_field(kResultCode, static_cast<int64_t>(t.received > 0 ? 0 : (t.send_failed ? 2 : 1)));
-  if (s.n > 0) {
-    m.set_field(kMin, s.min_ms);
-    m.set_field(kAvg, s.avg_ms);
-    m.set_field(kMax, s.max_ms);
-    m.set_field(kStddev, s.stddev_ms);
-    if (s.has_jitter) m.set_field(kJitter, s.jitter_ms);
-  }
+  if (any) m.set_field(kStddev, s.stddev_ms);
   if (t.ttl >= 0) m.set_field(kTtl, static_cast<int64_t>(t.ttl));
+  m.set_field(kUp, t.received > 0);
 }
 
 void set_unprobed_fields(Metric& m, const std::string& why, int result_code) {
-  m.set_field(kTransmitted, int64_t{0});
-  m.set_field(kReceived, int64_t{0});
-  m.set_field(kLoss, 100.0);
-  m.set_field(kUp, false);
+  m.reserve(0, 8);
   m.set_field(kDuplicates, int64_t{0});
-  m.set_field(kErrors, int64_t{0});
-  m.set_field(kResultCode, static_cast<int64_t>(result_code));
   m.set_field(kError, why);
+  m.set_field(kErrors, int64_t{0});
+  m.set_field(kReceived, int64_t{0});
+  m.set_field(kTransmitted, int64_t{0});
+  m.set_field(kLoss, 100.0);
+  m.set_field(kResultCode, static_cast<int64_t>(result_code));
+  m.set_field(kUp, false);
 }
 
 }  // namespace routerpulse::icmp

@@ -12,6 +12,8 @@
 #       icmp-delay-responder (started by the caller) answers them late
 #   netns.sh loss TAG PERMILLE   drops that share of echo requests in the target (nftables numgen)
 #   netns.sh noloss TAG
+#   netns.sh rps TAG CPUMASK     process the target's receive side (its echo replies) on
+#                                these CPUs (RPS on rq1), like a remote host would
 #   netns.sh down TAG
 set -euo pipefail
 cmd=$1 tag=$2
@@ -39,12 +41,14 @@ case "$cmd" in
     ip -n $P route add 10.202.0.0/24 via 10.99.0.2
     ip netns exec $T sysctl -qw net.ipv4.ip_forward=1 net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=1000000
     ip netns exec $D sysctl -qw net.ipv4.icmp_echo_ignore_all=1
-    ip netns exec $P sysctl -qw net.core.rmem_max=67108864
     ;;
   loss)
     ip netns exec $T nft "add table inet rpi_loss; add chain inet rpi_loss in { type filter hook input priority 0; };
       add rule inet rpi_loss in icmp type echo-request numgen random mod 1000 < $3 drop;
       add rule inet rpi_loss in icmpv6 type echo-request numgen random mod 1000 < $3 drop"
+    ;;
+  rps)
+    ip netns exec $T sh -c "echo $3 > /sys/class/net/rq1/queues/rx-0/rps_cpus"
     ;;
   noloss)
     ip netns exec $T nft delete table inet rpi_loss 2>/dev/null || true
