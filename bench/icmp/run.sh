@@ -41,7 +41,11 @@ run_case() {  # name, fping args, bench args
   local name=$1 fargs=$2 bargs=$3
   local fw=() fc=() fm=() rw=() rc=() rm=() iw=() ic=() dr=() w1=() c1=()
   for i in $(seq "$RUNS"); do
-    out=$(ip netns exec $P bash -c "/usr/bin/time -f 'TIME %e %U %S %M' fping $fargs 2>&1 >/dev/null" | grep '^TIME' || true)
+    full=$(ip netns exec $P bash -c "/usr/bin/time -f 'TIME %e %U %S %M' fping $fargs 2>&1 >/dev/null; echo EXIT \$?" || true)
+    out=$(grep '^TIME' <<<"$full" || true)
+    grep -q 'not enough sequence numbers' <<<"$full" && echo "    fping: $(grep -m1 'not enough' <<<"$full")"
+    # fping -C -q prints "host : rtt" per target; "-" is no reply
+    echo "    fping: $(grep -c ' : ' <<<"$full") result lines, $(grep -cE ' : -$' <<<"$full") without reply"
     read -r _ w u s m <<<"$out"
     fw+=("$w"); fc+=("$(python3 -c "print($u+$s)")"); fm+=("$m")
     out=$(ip netns exec $P /usr/bin/time -f 'TIME %e %U %S %M' "$BENCH" $bargs 2>&1)
@@ -75,6 +79,8 @@ ip netns exec $P sysctl -qw net.ipv4.ping_group_range="1 0"
 run_case "10k-mixed-unpaced" "-C1 -q -i0 -t1000 -f $WORK/mixed10k.txt" "$WORK/mixed10k.txt 1 0 1s raw 3"
 # 3. 10k targets at 5,000 probes/s (fping -i 0.2 ms).
 run_case "10k-5000pps" "-C1 -q -i0.2 -t1000 -f $WORK/up10k.txt" "$WORK/up10k.txt 1 5000 1s raw 3"
+# 3b. 10k targets at 20,000 probes/s (fping -i 0.05 ms).
+run_case "10k-20000pps" "-C1 -q -i0.05 -t1000 -f $WORK/up10k.txt" "$WORK/up10k.txt 1 20000 1s raw 3"
 # 4. 100k targets in one round (fping 5.1 stops above 65,535 in flight).
 run_case "100k-unpaced" "-C1 -q -i0 -t1000 -f $WORK/up100k.txt" "$WORK/up100k.txt 1 0 1s raw 2"
 # Memory baseline: the same process with one target (the agent's libraries, no list).

@@ -190,13 +190,26 @@ TEST_CASE("icmp: IPv6 up and down and ICMP errors counted", "[icmp][netns]") {
   // with ICMP host unreachable, at most 5 in a burst then 1/s per source
   // (net.ipv4.route.error_burst / error_cost), so keep it to one target.
   yaml += "  - 10.203.0.2\n";
+  // Host names: localhost resolves (/etc/hosts) to the prober's own loopback;
+  // a name that does not resolve is reported in its metric, never stops the round.
+  yaml += "  - localhost\n  - no-such-host.invalid\n";
   for (const char* mode : {"raw", "unprivileged"}) {
     if (std::string(mode) == "unprivileged")
       REQUIRE(rt::run_command("sysctl -qw net.ipv4.ping_group_range='0 2147483647'") == 0);
     auto r = run_round(yaml + "mode: " + mode);
     INFO("mode " << mode);
-    CHECK(r.up == 200);
-    CHECK(r.down == 21);
+    CHECK(r.up == 201);
+    CHECK(r.down == 22);
+    const Metric& lh = r.by_target.at("localhost");
+    CHECK(is_up(lh));
+    CHECK((*lh.tag("address") == "127.0.0.1" || *lh.tag("address") == "::1"));
+    const Metric& bad = r.by_target.at("no-such-host.invalid");
+    CHECK_FALSE(is_up(bad));
+    CHECK(int_field(bad, "result_code") == 1);
+    CHECK_FALSE(bad.tag("address"));
+    REQUIRE(bad.field("error"));
+    CHECK_THAT(std::get<std::string>(*bad.field("error")),
+               Catch::StartsWith("cannot resolve") || Catch::Equals("name not resolved yet"));
     const Metric& m = r.by_target.at("fd42:200::7");
     CHECK(*m.tag("address") == "fd42:200::7");
     CHECK(int_field(m, "packets_received") == 2);
