@@ -91,9 +91,10 @@ int main(int argc, char** argv) {
       received += std::get<int64_t>(*m.field("packets_received"));
     }
   };
-  const std::string yaml = "{targets_file: " + file + ", count: " + count + ", rate: " + rate + ", timeout: " + timeout +
-                           ", mode: " + mode + ", probe_interval: " + probe_interval + "}";
-  const Options opts = engine::component_options(d, YAML::Load(yaml), "inputs.icmp", std::make_shared<const std::string>("<bench>"));
+  const std::string yaml = "{targets_file: " + file + ", count: " + count + ", rate: " + rate +
+                           ", timeout: " + timeout + ", mode: " + mode + ", probe_interval: " + probe_interval + "}";
+  const Options opts =
+      engine::component_options(d, YAML::Load(yaml), "inputs.icmp", std::make_shared<const std::string>("<bench>"));
   auto input = std::dynamic_pointer_cast<Input>(engine::create_component(d, opts, ctx));
   std::thread t([&] { io.run(); });
   {

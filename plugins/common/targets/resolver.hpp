@@ -31,7 +31,7 @@ class Resolver : public std::enable_shared_from_this<Resolver> {
  public:
   struct Entry {
     std::optional<boost::asio::ip::address> address;  ///< the address to use (first suitable answer)
-    std::string error;                                 ///< the last failure, empty after a success
+    std::string error;                                ///< the last failure, empty after a success
     bool in_flight = false;
     bool tried = false;  ///< a lookup finished at least once
     SteadyTime refreshed{};

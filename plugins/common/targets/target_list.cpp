@@ -54,8 +54,7 @@ bool TargetList::check_file() {
     }
     return false;
   }
-  if (st.st_mtim.tv_sec == file_mtime_.tv_sec && st.st_mtim.tv_nsec == file_mtime_.tv_nsec &&
-      st.st_size == file_size_)
+  if (st.st_mtim.tv_sec == file_mtime_.tv_sec && st.st_mtim.tv_nsec == file_mtime_.tv_nsec && st.st_size == file_size_)
     return false;
   file_mtime_ = st.st_mtim;
   file_size_ = st.st_size;

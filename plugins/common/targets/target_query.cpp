@@ -135,7 +135,8 @@ void TargetQuery::run() {
       std::vector<std::string> problems;
       try {
         auto list = targets_from_result(r.res.get(), problems);
-        for (size_t i = 0; i < problems.size() && i < 10; ++i) self->log_->warn("{}: {}", self->cfg_.option, problems[i]);
+        for (size_t i = 0; i < problems.size() && i < 10; ++i)
+          self->log_->warn("{}: {}", self->cfg_.option, problems[i]);
         if (problems.size() > 10) self->log_->warn("{}: {} more bad rows", self->cfg_.option, problems.size() - 10);
         ++self->loads_;
         self->on_rows_(std::move(list));
@@ -149,7 +150,8 @@ void TargetQuery::run() {
       self->run();
       return;
     }
-    if (self->cfg_.refresh > Duration::zero()) self->refresh_timer_->arm(self->cfg_.refresh, [s = self.get()] { s->run(); });
+    if (self->cfg_.refresh > Duration::zero())
+      self->refresh_timer_->arm(self->cfg_.refresh, [s = self.get()] { s->run(); });
   });
   if (!queued) running_query_ = false;
 }

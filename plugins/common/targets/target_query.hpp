@@ -27,8 +27,8 @@
 namespace routerpulse::targets {
 
 struct QueryConfig {
-  std::string dsn;   ///< libpq connection string (already checked with pg::parse_dsn)
-  std::string sql;   ///< the query
+  std::string dsn;     ///< libpq connection string (already checked with pg::parse_dsn)
+  std::string sql;     ///< the query
   std::string listen;  ///< NOTIFY channel; empty = none
   Duration refresh = std::chrono::minutes(5);
   Duration connect_timeout = std::chrono::seconds(10);

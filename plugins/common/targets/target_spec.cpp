@@ -163,7 +163,8 @@ std::vector<TargetSpec> read_inline_targets(const Options& o, const std::string&
         int col = mark.column + 1;
         // A plain scalar starts at its mark; a quoted one one character later.
         if (err.column > 0) col += err.column - 1 + (n.Tag() == "!" ? 1 : 0);
-        throw ConfigError(file, mark.line + 1, col, path, t.name.empty() && err.message.empty() ? "empty target" : err.message);
+        throw ConfigError(file, mark.line + 1, col, path,
+                          t.name.empty() && err.message.empty() ? "empty target" : err.message);
       }
     } else if (n.IsMap()) {
       Options entry(n, path, fileptr);
@@ -179,7 +180,8 @@ std::vector<TargetSpec> read_inline_targets(const Options& o, const std::string&
         for (auto it = tags.begin(); it != tags.end(); ++it) {
           std::string k = it->first.as<std::string>();
           if (!it->second.IsScalar())
-            throw config_error_at(file, it->second, path + ".tags." + k, "expected a string, got " + describe_node(it->second));
+            throw config_error_at(file, it->second, path + ".tags." + k,
+                                  "expected a string, got " + describe_node(it->second));
           std::string v = it->second.Scalar();
           if (!valid_tag_key(k)) throw config_error_at(file, it->first, path + ".tags", "bad tag key " + describe(k));
           if (k == "target" || k == "address")

@@ -68,8 +68,9 @@ TEST_CASE("target list: inline + file merged, file reloaded on change, bad reloa
   CHECK(list->current()->size() == 4);
   CHECK(list->file_errors() == 1);
   CHECK_THROWS_WITH(std::make_shared<TargetList>(loop.strand, system_clock(), quiet_log(), cfg),
-                    dir.file("t.txt") + ":2:1: inputs.icmp.targets_file: \"10.0.0.x/24\" is not an IPv4/IPv6 "
-                                        "address or a host name");
+                    dir.file("t.txt") +
+                        ":2:1: inputs.icmp.targets_file: \"10.0.0.x/24\" is not an IPv4/IPv6 "
+                        "address or a host name");
 }
 
 TEST_CASE("resolver: literals at once, names asynchronously, failures reported and retried", "[common]") {

@@ -54,7 +54,8 @@ TEST_CASE("a targets file: file:line:col errors, duplicates, origins", "[common]
                     "t.txt:2:1: opt: target 10.0.0.1 is listed twice with the same tags");
   // The same address with other tags is another target.
   CHECK(parse_targets_text("10.0.0.1 a=b\n10.0.0.1 a=c\n", "t.txt", "opt").size() == 2);
-  CHECK_THROWS_WITH(read_targets_file("/nonexistent/t.txt", "opt"), Catch::StartsWith("/nonexistent/t.txt: opt: cannot read"));
+  CHECK_THROWS_WITH(read_targets_file("/nonexistent/t.txt", "opt"),
+                    Catch::StartsWith("/nonexistent/t.txt: opt: cannot read"));
 }
 
 TEST_CASE("inline targets: strings and maps, errors at the entry", "[common]") {

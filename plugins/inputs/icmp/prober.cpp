@@ -13,10 +13,10 @@ namespace routerpulse::icmp {
 namespace {
 
 constexpr size_t kSlots = 65536;
-constexpr size_t kMaxChannels = 64;       // 4 M probes in flight per family
-constexpr size_t kSendBudget = 1024;      // probes per step before yielding
-constexpr size_t kReceiveBudget = 4096;   // messages per socket per step
-constexpr int kReplyTruesize = 1024;      // kernel memory charged per queued reply (~768–900 B)
+constexpr size_t kMaxChannels = 64;      // 4 M probes in flight per family
+constexpr size_t kSendBudget = 1024;     // probes per step before yielding
+constexpr size_t kReceiveBudget = 4096;  // messages per socket per step
+constexpr int kReplyTruesize = 1024;     // kernel memory charged per queued reply (~768–900 B)
 
 int64_t realtime_ns() {
   timespec ts;
@@ -26,7 +26,8 @@ int64_t realtime_ns() {
 
 bool same_address(const sockaddr_storage& a, const ProbeAddress& t) {
   if (a.ss_family == AF_INET)
-    return t.family == Family::v4 && reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr == t.addr.v4.sin_addr.s_addr;
+    return t.family == Family::v4 &&
+           reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr == t.addr.v4.sin_addr.s_addr;
   return a.ss_family == AF_INET6 && t.family == Family::v6 &&
          std::memcmp(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr, &t.addr.v6.sin6_addr, 16) == 0;
 }
@@ -201,7 +202,8 @@ void Prober::begin(std::vector<ProbeAddress> targets, SteadyTime now) {
   // (fewer when paced: the probes of one timeout), at most 65,536.
   size_t probes = targets_.size() * static_cast<size_t>(settings_.count);
   if (settings_.rate > 0)
-    probes = std::min(probes, static_cast<size_t>(settings_.rate * std::chrono::duration<double>(settings_.timeout).count()) + 64);
+    probes = std::min(
+        probes, static_cast<size_t>(settings_.rate * std::chrono::duration<double>(settings_.timeout).count()) + 64);
   want_slots_ = 256;
   while (want_slots_ < probes && want_slots_ < kSlots) want_slots_ *= 2;
   for (auto& c : channels_) {

@@ -84,9 +84,9 @@ class Prober {
   void begin(std::vector<ProbeAddress> targets, SteadyTime now);
 
   struct Step {
-    bool done = false;                 ///< the round is complete; read the results
-    bool again = false;                ///< work is left that is due now: call step again soon (yielded)
-    std::optional<SteadyTime> wake;    ///< when the next send or deadline is due
+    bool done = false;               ///< the round is complete; read the results
+    bool again = false;              ///< work is left that is due now: call step again soon (yielded)
+    std::optional<SteadyTime> wake;  ///< when the next send or deadline is due
   };
   /// Does all due work: reads every socket, expires due deadlines, sends due
   /// probes (bounded per call so other work can interleave).
@@ -118,8 +118,8 @@ class Prober {
     IcmpSocket* socket = nullptr;
     uint16_t id = 0;  // raw: our id; dgram: the kernel's (informational)
     Family family = Family::v4;
-    std::vector<Slot> slots;      // capacity: a power of two up to 65,536, grown as rounds need
-    std::vector<uint16_t> free;   // ring of free sequence numbers (same size)
+    std::vector<Slot> slots;     // capacity: a power of two up to 65,536, grown as rounds need
+    std::vector<uint16_t> free;  // ring of free sequence numbers (same size)
     size_t free_head = 0, free_count = 0;
   };
   struct Pending {
@@ -164,7 +164,7 @@ class Prober {
   SteadyTime start_{};
   size_t next_pass_ = 0, next_target_ = 0;  // the next probe to send
   uint64_t sent_in_round_ = 0;
-  uint64_t waiting_ = 0;  // sent, neither answered nor expired
+  uint64_t waiting_ = 0;     // sent, neither answered nor expired
   size_t want_slots_ = 256;  // slots a channel gets when first used this round
   // Per-family send batch (packets built in place).
   std::vector<uint8_t> batch_buf_[2];

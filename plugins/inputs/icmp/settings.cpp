@@ -15,7 +15,7 @@ Settings read_settings(const Options& o, const std::string& config_dir) {
   s.probe.ttl = static_cast<int>(o.integer("ttl"));
   s.probe.rate = o.number("rate");
   const std::string mode = o.str("mode");
-  s.mode = mode == "raw" ? Prober::ModeChoice::raw
+  s.mode = mode == "raw"            ? Prober::ModeChoice::raw
            : mode == "unprivileged" ? Prober::ModeChoice::unprivileged
                                     : Prober::ModeChoice::auto_;
   s.resolve_interval = o.duration("resolve_interval");

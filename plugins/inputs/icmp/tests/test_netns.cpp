@@ -83,13 +83,13 @@ std::vector<std::string> v4_range(const char* prefix16, int n) {
   return out;
 }
 
-#define NEED_NET()                                \
-  std::string why_;                               \
-  TestNet* net = TestNet::get(why_);              \
-  if (!net) {                                     \
-    WARN("skipped: " << why_);                    \
-    return;                                       \
-  }                                               \
+#define NEED_NET()                   \
+  std::string why_;                  \
+  TestNet* net = TestNet::get(why_); \
+  if (!net) {                        \
+    WARN("skipped: " << why_);       \
+    return;                          \
+  }                                  \
   (void)net
 
 }  // namespace
@@ -158,8 +158,8 @@ TEST_CASE("icmp: every reply goes to its own target (per-address delays)", "[icm
   for (const char* mode : {"raw", "unprivileged"}) {
     if (std::string(mode) == "unprivileged")
       REQUIRE(rt::run_command("sysctl -qw net.ipv4.ping_group_range='0 2147483647'") == 0);
-    auto r = run_round("targets_file: " + file + "\ncount: 3\nprobe_interval: 20ms\nrate: 0\ntimeout: 500ms\nmode: " +
-                       mode);
+    auto r =
+        run_round("targets_file: " + file + "\ncount: 3\nprobe_interval: 20ms\nrate: 0\ntimeout: 500ms\nmode: " + mode);
     INFO("mode " << mode);
     REQUIRE(r.up == 254);
     int wrong = 0;
@@ -266,8 +266,8 @@ TEST_CASE("icmp: as an unprivileged user ping sockets work and no permission is 
   exe[n] = 0;
   const std::string child = "ROUTERPULSE_BUILD_DIR=" + rt::build_dir() + " ROUTERPULSE_SOURCE_DIR=" + rt::source_dir() +
                             " ip netns exec " + net->prober() +
-                            " setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all " +
-                            std::string(exe) + " '[.icmp_child]' >/tmp/icmp-child-" + net->tag() + ".log 2>&1";
+                            " setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all " + std::string(exe) +
+                            " '[.icmp_child]' >/tmp/icmp-child-" + net->tag() + ".log 2>&1";
   REQUIRE(rt::run_command("sysctl -qw net.ipv4.ping_group_range='0 2147483647'") == 0);
   int rc = rt::run_command("ICMP_CHILD_MODE=unprivileged " + child);
   INFO(rt::read_file("/tmp/icmp-child-" + net->tag() + ".log"));

@@ -76,6 +76,7 @@ TEST_CASE("target_down.lua: config is checked at load", "[icmp][lua]") {
   h.config_dir = rt::source_dir();
   CHECK_THROWS_WITH(h.create(PluginKind::processor, "lua", "script: scripts/lua/target_down.lua\nconfig: {round: 3}\n"),
                     Catch::Contains("unknown config option 'round'"));
-  CHECK_THROWS_WITH(h.create(PluginKind::processor, "lua", "script: scripts/lua/target_down.lua\nconfig: {rounds: 0}\n"),
-                    Catch::Contains("rounds must be at least 1"));
+  CHECK_THROWS_WITH(
+      h.create(PluginKind::processor, "lua", "script: scripts/lua/target_down.lua\nconfig: {rounds: 0}\n"),
+      Catch::Contains("rounds must be at least 1"));
 }

@@ -124,8 +124,7 @@ TEST_CASE("options: bad targets are config errors with line and column", "[icmp]
                     Catch::Contains("<test>:1:21: inputs.icmp.targets[1]: target 10.0.0.1 is listed twice"));
   CHECK_THROWS_WITH(h.validate(PluginKind::input, "icmp", "targets_query: select 1"),
                     Catch::Contains("targets_query: needs targets_dsn"));
-  CHECK_THROWS_WITH(h.validate(PluginKind::input, "icmp", "targets: [10.0.0.1]\nmode: root"),
-                    Catch::Contains("mode"));
+  CHECK_THROWS_WITH(h.validate(PluginKind::input, "icmp", "targets: [10.0.0.1]\nmode: root"), Catch::Contains("mode"));
   h.validate(PluginKind::input, "icmp",
              "targets: [192.0.2.1, \"2001:db8::1 site=x\", {address: core1.example.net, tags: {site: north}}]");
 }
@@ -135,8 +134,9 @@ TEST_CASE("options: a bad targets file line is reported as file:line:col", "[icm
   rt::write_file(dir.file("t.txt"), "# backbone\n10.0.0.1 site=a\n\n10.0.0.2 site=b pop\n");
   rt::Harness h;
   CHECK_THROWS_WITH(h.validate(PluginKind::input, "icmp", "targets_file: " + dir.file("t.txt")),
-                    dir.file("t.txt") + ":4:17: inputs.icmp.targets_file: expected a tag key=value after the "
-                                        "address, got \"pop\"");
+                    dir.file("t.txt") +
+                        ":4:17: inputs.icmp.targets_file: expected a tag key=value after the "
+                        "address, got \"pop\"");
   rt::write_file(dir.file("t.txt"), "10.0.0.1 site=a\n10.0.0.2 site=b\n");
   h.validate(PluginKind::input, "icmp", "targets_file: " + dir.file("t.txt"));
   CHECK_THROWS_WITH(h.validate(PluginKind::input, "icmp", "targets_file: " + dir.file("missing.txt")),
