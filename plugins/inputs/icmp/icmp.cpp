@@ -117,6 +117,9 @@ class IcmpInput final : public Input {
         dups_(ctx.self_metrics.counter("duplicate_replies_total", "Extra replies to an answered probe")),
         icmp_errors_(ctx.self_metrics.counter("icmp_errors_total", "Unreachable / time-exceeded for our probes")),
         send_errors_(ctx.self_metrics.counter("send_errors_total", "Echo requests the kernel refused to send")),
+        deferred_(ctx.self_metrics.counter("send_deferred_total",
+                                           "Echo requests held back and sent later because the socket's send "
+                                           "buffer or the device queue was full")),
         drops_(ctx.self_metrics.counter("socket_drops_total",
                                         "Replies dropped by a full socket receive buffer (SO_RXQ_OVFL)")),
         resolve_errors_(ctx.self_metrics.counter("resolve_errors_total", "Host-name lookups that failed")),
@@ -392,6 +395,7 @@ class IcmpInput final : public Input {
     dups_.inc(c.duplicates - last_.duplicates);
     icmp_errors_.inc(c.errors - last_.errors);
     send_errors_.inc(c.send_errors - last_.send_errors);
+    deferred_.inc(c.deferred - last_.deferred);
     last_ = c;
     uint64_t d = prober_.socket_drops();
     drops_.inc(d - last_drops_);
@@ -444,6 +448,7 @@ class IcmpInput final : public Input {
   Counter& dups_;
   Counter& icmp_errors_;
   Counter& send_errors_;
+  Counter& deferred_;
   Counter& drops_;
   Counter& resolve_errors_;
   Gauge& targets_gauge_;

@@ -198,6 +198,7 @@ void Prober::begin(std::vector<ProbeAddress> targets, SteadyTime now) {
   tallies_.assign(targets_.size(), TargetTally{});
   rtts_.assign(targets_.size() * static_cast<size_t>(settings_.count), -1);
   pending_.clear();
+  deferred_.clear();
   // Slots a channel starts with: every probe of the round, as a power of two
   // (fewer when paced: the probes of one timeout), at most 65,536.
   size_t probes = targets_.size() * static_cast<size_t>(settings_.count);
@@ -353,7 +354,15 @@ void Prober::flush(Family f) {
     int r = sock->send(std::span<const OutMessage>(msgs.data() + done, msgs.size() - done));
     if (r > 0) {
       done += static_cast<size_t>(r);
+      counters_.sent += static_cast<uint64_t>(r);
       continue;
+    }
+    if (r == -EAGAIN || r == -EWOULDBLOCK || r == -ENOBUFS) {
+      // The socket's send buffer (or the device queue) is full: keep the
+      // rest, in order, for the next step; nothing new is sent before them.
+      for (size_t k = done; k < outs.size(); ++k) deferred_.push_back(outs[k]);
+      counters_.deferred += outs.size() - done;
+      break;
     }
     if ((r == -EHOSTUNREACH || r == -ENETUNREACH) && !retried) {
       retried = true;  // maybe a pending error of an earlier send: try once more
@@ -371,10 +380,41 @@ void Prober::flush(Family f) {
     ++done;
     retried = false;
   }
-  counters_.sent += msgs.size();
   msgs.clear();
   outs.clear();
   batch_targets_[fi].clear();
+}
+
+void Prober::resend_deferred() {
+  // Rebuild each deferred request from its slot and send it again, batch by
+  // batch (one channel per batch), until the socket refuses again.
+  const size_t plen = kEchoHeader + std::max(settings_.payload, kCookieBytes);
+  while (!deferred_.empty()) {
+    const uint32_t ch = deferred_.front().channel;
+    const Family f = channels_[ch].family;
+    const int fi = static_cast<int>(f);
+    size_t k = 0;
+    size_t b = 0;
+    while (k < deferred_.size() && deferred_[k].channel == ch && b < static_cast<size_t>(IcmpSocket::kBatch)) {
+      const Outgoing o = deferred_[k++];
+      const Slot& slot = channels_[ch].slots[o.seq];
+      if (slot.state != 1 || slot.cookie != o.cookie) continue;  // its deadline passed meanwhile: counted lost
+      const ProbeAddress& t = targets_[slot.target];
+      uint8_t* buf = batch_buf_[fi].data() + b * plen;
+      build_echo_request(buf, f, channels_[ch].id, o.seq, slot.cookie, settings_.payload);
+      batch_msgs_[fi].push_back({t.sa(), t.len, buf, plen});
+      batch_slots_[fi].push_back(o);
+      ++b;
+    }
+    deferred_.erase(deferred_.begin(), deferred_.begin() + static_cast<std::ptrdiff_t>(k));
+    const size_t before = deferred_.size();
+    flush(f);
+    if (deferred_.size() > before) {
+      // Refused again: what flush() kept went to the back; restore the order.
+      std::rotate(deferred_.begin(), deferred_.begin() + static_cast<std::ptrdiff_t>(before), deferred_.end());
+      return;
+    }
+  }
 }
 
 size_t Prober::send_due(SteadyTime now, std::optional<SteadyTime>& next_send) {
@@ -382,6 +422,11 @@ size_t Prober::send_due(SteadyTime now, std::optional<SteadyTime>& next_send) {
   const size_t plen = kEchoHeader + std::max(settings_.payload, kCookieBytes);
   size_t sent = 0;
   uint32_t batch_channel[2] = {UINT32_MAX, UINT32_MAX};
+  resend_deferred();
+  if (!deferred_.empty()) {
+    next_send = now + std::chrono::milliseconds(1);  // the socket is still full: try again shortly
+    return 0;
+  }
   while (next_pass_ < static_cast<size_t>(settings_.count) && n > 0) {
     SteadyTime due = start_ + settings_.probe_interval * static_cast<int64_t>(next_pass_);
     if (settings_.rate > 0) {
@@ -414,11 +459,24 @@ size_t Prober::send_due(SteadyTime now, std::optional<SteadyTime>& next_send) {
     slot.target = ti;
     slot.probe = static_cast<uint16_t>(next_pass_);
     slot.state = 1;
+    if (!deferred_.empty()) {
+      // The socket is full: this probe waits behind the deferred ones.
+      deferred_.push_back({slot.cookie, ch, seq});
+      pending_.push_back({now + settings_.timeout, ch, seq});
+      ++waiting_;
+      ++sent_in_round_;
+      if (++next_target_ == n) {
+        next_target_ = 0;
+        ++next_pass_;
+      }
+      next_send = now + std::chrono::milliseconds(1);
+      break;
+    }
     const size_t k = batch_msgs_[fi].size();
     uint8_t* buf = batch_buf_[fi].data() + k * plen;
     build_echo_request(buf, t.family, c.id, seq, slot.cookie, settings_.payload);
     batch_msgs_[fi].push_back({t.sa(), t.len, buf, plen});
-    batch_slots_[fi].push_back({ch, seq});
+    batch_slots_[fi].push_back({slot.cookie, ch, seq});
     batch_targets_[fi].push_back(ti);
     pending_.push_back({now + settings_.timeout, ch, seq});
     ++waiting_;
@@ -449,6 +507,7 @@ Prober::Step Prober::step(SteadyTime now) {
     // Complete: every probe answered or expired. Free the slots at once.
     for (const auto& p : pending_) release(p.channel, p.seq);
     pending_.clear();
+    deferred_.clear();  // only expired probes can be left here
     running_ = false;
     st.done = true;
     return st;

@@ -58,7 +58,7 @@ struct ProbeAddress {
 
 /// Counters the component turns into self-metrics (cumulative).
 struct ProberCounters {
-  uint64_t sent = 0, received = 0, late = 0, unmatched = 0, duplicates = 0, send_errors = 0, errors = 0;
+  uint64_t sent = 0, received = 0, late = 0, unmatched = 0, duplicates = 0, send_errors = 0, errors = 0, deferred = 0;
 };
 
 class Prober {
@@ -128,6 +128,7 @@ class Prober {
     uint16_t seq;
   };
   struct Outgoing {
+    uint64_t cookie;  // to tell a deferred probe from a later user of its slot
     uint32_t channel;
     uint16_t seq;
   };
@@ -142,6 +143,7 @@ class Prober {
   void expire(SteadyTime now);
   size_t send_due(SteadyTime now, std::optional<SteadyTime>& next_send);
   void flush(Family f);
+  void resend_deferred();
   void size_receive_buffers();
 
   ProbeSettings settings_;
@@ -171,6 +173,7 @@ class Prober {
   std::vector<OutMessage> batch_msgs_[2];
   std::vector<Outgoing> batch_slots_[2];
   std::vector<uint32_t> batch_targets_[2];
+  std::deque<Outgoing> deferred_;  // built but refused by a full socket (EAGAIN/ENOBUFS), oldest first
   int rcvbuf_effective_ = 0, rcvbuf_wanted_ = 0;
   ProberCounters counters_;
 };

@@ -224,6 +224,26 @@ TEST_CASE("icmp: IPv6 up and down and ICMP errors counted", "[icmp][netns]") {
   REQUIRE(rt::run_command("sysctl -qw net.ipv4.ping_group_range='1 0'") == 0);
 }
 
+TEST_CASE("icmp: a full send buffer defers requests instead of losing them", "[icmp][netns]") {
+  NEED_NET();
+  // A slow token bucket on the prober's link: requests pile up in the qdisc
+  // and the socket's send buffer fills (EAGAIN).
+  REQUIRE(rt::run_command("tc qdisc replace dev rq0 root tbf rate 8mbit burst 16kb latency 2s") == 0);
+  rt::TempDir dir;
+  auto file = write_targets(dir, "targets.txt", v4_range("10.200", 3000));
+  for (const char* mode : {"raw", "unprivileged"}) {
+    if (std::string(mode) == "unprivileged")
+      REQUIRE(rt::run_command("sysctl -qw net.ipv4.ping_group_range='0 2147483647'") == 0);
+    auto r = run_round("targets_file: " + file + "\ncount: 1\nrate: 0\ntimeout: 2s\nmode: " + mode);
+    INFO("mode " << mode);
+    CHECK(r.up == 3000);
+    CHECK(self_metric(r.self_metrics, "routerpulse_icmp_send_deferred_total") > 0);
+    CHECK(self_metric(r.self_metrics, "routerpulse_icmp_send_errors_total") == 0);
+  }
+  rt::run_command("sysctl -qw net.ipv4.ping_group_range='1 0'");
+  rt::run_command("tc qdisc del dev rq0 root");
+}
+
 // Run by the next test as user nobody (setpriv); hidden otherwise.
 TEST_CASE("icmp child: a round as nobody", "[.icmp_child]") {
   const char* mode = std::getenv("ICMP_CHILD_MODE");
