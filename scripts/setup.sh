@@ -13,6 +13,7 @@ PACKAGES=(
   redis-server redis-tools postgresql postgresql-client prometheus
   libjemalloc-dev python3 python3-librouteros clang libclang-rt-14-dev procps curl iproute2 linux-perf strace influxdb
   prometheus-alertmanager libkainjow-mustache-dev openssl
+  fping nftables util-linux
 )
 
 missing=()

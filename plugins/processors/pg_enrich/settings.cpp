@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "pg_dsn.hpp"
+#include "pg_shared.hpp"
 
 namespace routerpulse::pg_enrich {
 

@@ -15,7 +15,7 @@
 #include <optional>
 #include <string>
 
-#include "pg_connection.hpp"
+#include "pg_shared.hpp"
 #include "row_mapper.hpp"
 #include "settings.hpp"
 

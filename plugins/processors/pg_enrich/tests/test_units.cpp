@@ -9,7 +9,7 @@
 #include "batch_queue.hpp"
 #include "enrich_cache.hpp"
 #include "harness.hpp"
-#include "pg_dsn.hpp"
+#include "pg_shared.hpp"
 #include "pg_enrich.hpp"
 #include "row_mapper.hpp"
 #include "settings.hpp"

@@ -1,4 +1,4 @@
-// pg_enrich — one non-blocking libpq connection driven by Boost.Asio.
+// plugins/common — one non-blocking libpq connection driven by Boost.Asio.
 //
 // The connection follows libpq's asynchronous API (PostgreSQL 15 §34.4
 // "Asynchronous Command Processing" and §34.5 "Pipeline Mode"):
@@ -35,11 +35,11 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <libpq-fe.h>
 
-#include "pg_result.hpp"
+#include "pg/pg_result.hpp"
 #include "routerpulse/clock.hpp"
 #include "routerpulse/plugin.hpp"
 
-namespace routerpulse::pg_enrich {
+namespace routerpulse::pg {
 
 class PgConnection : public std::enable_shared_from_this<PgConnection> {
  public:
@@ -136,4 +136,4 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   bool flush_pending_ = false;
 };
 
-}  // namespace routerpulse::pg_enrich
+}  // namespace routerpulse::pg

@@ -1,13 +1,13 @@
-#include "pg_connection.hpp"
+#include "pg/pg_connection.hpp"
 
 #include <poll.h>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 
-#include "pg_dsn.hpp"
+#include "pg/pg_dsn.hpp"
 
-namespace routerpulse::pg_enrich {
+namespace routerpulse::pg {
 
 namespace {
 
@@ -322,4 +322,4 @@ void PgConnection::fail(const std::string& why) {
   if (cb_.on_lost) boost::asio::post(strand_, [self = shared_from_this(), why] { self->cb_.on_lost(why); });
 }
 
-}  // namespace routerpulse::pg_enrich
+}  // namespace routerpulse::pg

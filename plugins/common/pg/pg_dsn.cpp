@@ -1,11 +1,11 @@
-#include "pg_dsn.hpp"
+#include "pg/pg_dsn.hpp"
 
 #include <memory>
 
 #include <arpa/inet.h>
 #include <libpq-fe.h>
 
-namespace routerpulse::pg_enrich {
+namespace routerpulse::pg {
 
 namespace {
 
@@ -80,4 +80,4 @@ std::string quote_identifier(const std::string& name) {
   return out;
 }
 
-}  // namespace routerpulse::pg_enrich
+}  // namespace routerpulse::pg

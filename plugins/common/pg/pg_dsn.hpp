@@ -1,4 +1,4 @@
-// pg_enrich — reading the `dsn` option: a libpq connection string.
+// plugins/common — reading the `dsn` option: a libpq connection string.
 //
 // Both libpq forms are accepted, as documented in PostgreSQL 15 §34.1.1
 // "Connection Strings": keyword/value (`host=10.0.0.5 port=5432 dbname=billing
@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace routerpulse::pg_enrich {
+namespace routerpulse::pg {
 
 /// The parts of a DSN the plugin needs for logging and name resolution.
 struct DsnInfo {
@@ -42,4 +42,4 @@ DsnInfo parse_dsn(const std::string& dsn);
 /// A quoted SQL identifier (`"name"`, inner quotes doubled), for LISTEN.
 std::string quote_identifier(const std::string& name);
 
-}  // namespace routerpulse::pg_enrich
+}  // namespace routerpulse::pg

@@ -1,6 +1,6 @@
-// pg_enrich — an owned libpq result plus the error text of a failed request.
+// plugins/common — an owned libpq result plus the error text of a failed request.
 //
-// Threading: a plain move-only value; used on the processor's strand.
+// Threading: a plain move-only value; used on the owning component's strand.
 #pragma once
 
 #include <memory>
@@ -8,7 +8,7 @@
 
 #include <libpq-fe.h>
 
-namespace routerpulse::pg_enrich {
+namespace routerpulse::pg {
 
 /// Deleter so std::unique_ptr frees a PGresult with PQclear.
 struct PgResultDeleter {
@@ -36,4 +36,4 @@ struct PgResult {
   }
 };
 
-}  // namespace routerpulse::pg_enrich
+}  // namespace routerpulse::pg
