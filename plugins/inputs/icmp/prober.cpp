@@ -495,6 +495,9 @@ size_t Prober::send_due(SteadyTime now, std::optional<SteadyTime>& next_send) {
 Prober::Step Prober::step(SteadyTime now) {
   Step st;
   if (!running_) {
+    // Between rounds: read and drop whatever arrives (late replies), so the
+    // sockets do not stay readable.
+    for (auto* s : socket_list_) drain(*s, kReceiveBudget);
     st.done = true;
     return st;
   }
