@@ -294,7 +294,7 @@ TEST_CASE("icmp: as an unprivileged user ping sockets work and no permission is 
   REQUIRE(n > 0);
   exe[n] = 0;
   const std::string child = "ROUTERPULSE_BUILD_DIR=" + rt::build_dir() + " ROUTERPULSE_SOURCE_DIR=" + rt::source_dir() +
-                            " ip netns exec " + net->prober() +
+                            " timeout --foreground -s KILL 60 ip netns exec " + net->prober() +
                             " setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all " + std::string(exe) +
                             " '[.icmp_child]' >/tmp/icmp-child-" + net->tag() + ".log 2>&1";
   REQUIRE(rt::run_command("sysctl -qw net.ipv4.ping_group_range='0 2147483647'") == 0);
