@@ -94,10 +94,12 @@ class Harness {
   Harness();
   ~Harness();
 
+  /// Declared first, destroyed last: handlers still queued in `io` may hold
+  /// plugin code and objects, so `io` must be gone before plugins unload.
+  PluginLoader loader;
   boost::asio::io_context io;
   SelfMetrics stats;
   HealthRegistry health;
-  PluginLoader loader;
 
   /// Builds a component of `kind`/`name` from YAML option text, validated
   /// exactly as the agent does (declared options, engine options, the

@@ -1,5 +1,4 @@
-// plugins/common: the merged target list, file reloads, targets from a
-// PostgreSQL query (refresh and LISTEN/NOTIFY) on the shared connection.
+// plugins/common: the merged target list, file reloads, the resolver.
 #include <catch2/catch.hpp>
 
 #include <boost/asio/post.hpp>
@@ -7,7 +6,6 @@
 #include <thread>
 
 #include "harness.hpp"
-#include "pg_fixture.hpp"
 #include "targets/resolver.hpp"
 #include "targets/target_list.hpp"
 
@@ -99,53 +97,6 @@ TEST_CASE("resolver: literals at once, names asynchronously, failures reported a
   CHECK(bad.in_flight);
   loop.run([&] {
     r->stop();
-    return 0;
-  });
-}
-
-TEST_CASE("target list: targets from a PostgreSQL query, refreshed on NOTIFY", "[common][postgres]") {
-  std::unique_ptr<rt::PgServer> pg;
-  try {
-    pg = std::make_unique<rt::PgServer>();
-  } catch (const std::exception& e) {
-    WARN("skipped: no PostgreSQL: " << e.what());
-    return;
-  }
-  pg->sql(
-      "create table probe_targets (ip text, site text, plan text);"
-      "insert into probe_targets values ('10.1.0.1', 'north', null), ('10.1.0.2', 'south', 'home'),"
-      " ('bad host', 'x', null);");
-  Loop loop;
-  TargetListConfig cfg;
-  cfg.inline_targets = {{"10.0.0.1", {}, "inline"}};
-  QueryConfig q;
-  q.dsn = pg->dsn();
-  q.sql = "select ip as address, site, plan from probe_targets order by ip";
-  q.listen = "targets_changed";
-  q.refresh = std::chrono::minutes(10);  // only NOTIFY makes it run again in this test
-  q.option = "inputs.icmp.targets_query";
-  cfg.query = q;
-  auto list = std::make_shared<TargetList>(loop.strand, system_clock(), quiet_log(), cfg);
-  std::atomic<int> changes{0};
-  loop.run([&] {
-    list->on_change = [&] { ++changes; };
-    list->start();
-    return 0;
-  });
-  CHECK_FALSE(list->ready());
-  REQUIRE(rt::wait_until([&] { return changes.load() == 1; }, std::chrono::seconds(20)));
-  auto cur = loop.run([&] { return list->current(); });
-  REQUIRE(cur->size() == 3);  // inline + 2 good rows; the bad row is skipped
-  CHECK(list->ready());
-  CHECK(cur->at(1).name == "10.1.0.1");
-  CHECK(cur->at(1).tags == TagList{{"site", "north"}});  // NULL plan left out
-  CHECK(cur->at(2).tags == TagList{{"plan", "home"}, {"site", "south"}});
-  pg->sql("insert into probe_targets values ('10.1.0.3', 'east', null); notify targets_changed;");
-  REQUIRE(rt::wait_until([&] { return changes.load() == 2; }, std::chrono::seconds(20)));
-  cur = loop.run([&] { return list->current(); });
-  CHECK(cur->size() == 4);
-  loop.run([&] {
-    list->stop();
     return 0;
   });
 }

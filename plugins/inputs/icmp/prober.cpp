@@ -305,15 +305,18 @@ void Prober::handle(IcmpSocket& s, const InMessage& m) {
 
 void Prober::drain(IcmpSocket& s, size_t budget) {
   size_t n = 0;
+  int errors = 0;
   while (n < budget) {
     int r = s.receive(in_);
     if (r < 0) {
       // A pending socket error (e.g. EHOSTUNREACH) is reported once; the
-      // details are on the error queue.
+      // details are on the error queue. Anything that keeps failing ends
+      // this drain (the next readiness or step tries again).
       if (s.mode() == Mode::dgram) {
         while (s.receive_errors(in_) > 0)
           for (const auto& m : in_) handle(s, m);
       }
+      if (++errors > 4) break;
       continue;
     }
     if (r == 0) break;
@@ -495,6 +498,9 @@ size_t Prober::send_due(SteadyTime now, std::optional<SteadyTime>& next_send) {
 Prober::Step Prober::step(SteadyTime now) {
   Step st;
   if (!running_) {
+    // Between rounds: read and drop whatever arrives (late replies), so the
+    // sockets do not stay readable.
+    for (auto* s : socket_list_) drain(*s, kReceiveBudget);
     st.done = true;
     return st;
   }

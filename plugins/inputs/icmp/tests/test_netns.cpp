@@ -47,6 +47,13 @@ double self_metric(const std::string& text, const std::string& name) {
   return std::atof(text.c_str() + sp + 2);
 }
 
+/// Lets the handlers that stop() cancelled run before the Harness goes away:
+/// the Harness unloads the plugins before it destroys its io_context, and
+/// destroying a queued handler whose code lives in an unloaded plugin crashes.
+void settle(rt::Harness& h) {
+  for (int i = 0; i < 3; ++i) h.run_on(h.last_context(), [] {});
+}
+
 /// One round of an icmp input built from `yaml`, in the prober namespace.
 RoundResult run_round(const std::string& yaml, int rounds = 1) {
   rt::Harness h;
@@ -66,6 +73,7 @@ RoundResult run_round(const std::string& yaml, int rounds = 1) {
   }
   h.stats.write_prometheus(r.self_metrics);
   h.stop(*c, h.last_context());
+  settle(h);
   return r;
 }
 
@@ -272,6 +280,7 @@ TEST_CASE("icmp child: a round as nobody", "[.icmp_child]") {
     CHECK(health.find("ping_group_range") != std::string::npos);
   }
   h.stop(*c, h.last_context());
+  settle(h);
 }
 
 TEST_CASE("icmp: as an unprivileged user ping sockets work and no permission is a clear error", "[icmp][netns]") {
@@ -285,7 +294,7 @@ TEST_CASE("icmp: as an unprivileged user ping sockets work and no permission is 
   REQUIRE(n > 0);
   exe[n] = 0;
   const std::string child = "ROUTERPULSE_BUILD_DIR=" + rt::build_dir() + " ROUTERPULSE_SOURCE_DIR=" + rt::source_dir() +
-                            " ip netns exec " + net->prober() +
+                            " timeout --foreground -s KILL 60 ip netns exec " + net->prober() +
                             " setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all " + std::string(exe) +
                             " '[.icmp_child]' >/tmp/icmp-child-" + net->tag() + ".log 2>&1";
   REQUIRE(rt::run_command("sysctl -qw net.ipv4.ping_group_range='0 2147483647'") == 0);
