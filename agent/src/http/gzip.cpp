@@ -61,12 +61,17 @@ bool accepts_gzip(std::string_view header) {
   return star_q > 0;
 }
 
-std::string gzip_compress(std::string_view data) {
+}  // namespace routerpulse::http
+
+namespace routerpulse {
+
+std::string gzip_compress(std::string_view data, int level) {
   namespace zlib = boost::beast::zlib;
   zlib::deflate_stream ds;
-  ds.reset(1, 15, 8, zlib::Strategy::normal);
-  // RFC 1952 §2.3: ID1 ID2 CM=8 (deflate) FLG=0 MTIME=0 XFL=4 (fastest) OS=3 (Unix)
-  std::string out("\x1f\x8b\x08\x00\x00\x00\x00\x00\x04\x03", 10);
+  ds.reset(level, 15, 8, zlib::Strategy::normal);
+  // RFC 1952 §2.3: ID1 ID2 CM=8 (deflate) FLG=0 MTIME=0 XFL (2 = best, 4 = fastest) OS=3 (Unix)
+  std::string out("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10);
+  out[8] = level <= 1 ? '\x04' : level >= 9 ? '\x02' : '\x00';
   const size_t header = out.size();
   out.resize(header + ds.upper_bound(data.size()) + 8);
   zlib::z_params zs;
@@ -80,9 +85,9 @@ std::string gzip_compress(std::string_view data) {
   out.resize(header + zs.total_out);
   boost::crc_32_type crc;
   crc.process_bytes(data.data(), data.size());
-  put_le32(out, crc.checksum());
-  put_le32(out, static_cast<uint32_t>(data.size()));  // ISIZE: size modulo 2^32
+  http::put_le32(out, crc.checksum());
+  http::put_le32(out, static_cast<uint32_t>(data.size()));  // ISIZE: size modulo 2^32
   return out;
 }
 
-}  // namespace routerpulse::http
+}  // namespace routerpulse

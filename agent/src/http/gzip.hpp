@@ -5,16 +5,12 @@
 #include <string>
 #include <string_view>
 
+#include "routerpulse/gzip.hpp"  // gzip_compress
+
 namespace routerpulse::http {
 
 /// True when an Accept-Encoding header value allows `gzip` (explicitly with
 /// q > 0, or through `*` when gzip is not listed). Empty header → false.
 bool accepts_gzip(std::string_view accept_encoding);
-
-/// Compresses `data` into a complete gzip member (10-byte header, deflate
-/// data at speed-oriented level 1, CRC-32 and ISIZE trailer). Uses Boost.Beast's
-/// header-only port of zlib's deflate, so the core needs no extra library.
-/// Throws std::runtime_error if the compressor reports an error.
-std::string gzip_compress(std::string_view data);
 
 }  // namespace routerpulse::http

@@ -7,30 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "field_text.hpp"
 #include "routerpulse/format.hpp"
 
 namespace routerpulse::webhook {
-namespace {
-
-std::string field_text(const FieldValue& v) {
-  std::string out;
-  std::visit(
-      [&](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::string>)
-          out = x;
-        else if constexpr (std::is_same_v<T, bool>)
-          out = x ? "true" : "false";
-        else if constexpr (std::is_same_v<T, double>)
-          append_number(out, x, NonFinite::prometheus);
-        else
-          append_number(out, x);
-      },
-      v);
-  return out;
-}
-
-}  // namespace
 
 std::string AlertBook::rfc3339(int64_t ns) {
   const int64_t s = ns >= 0 ? ns / 1000000000 : (ns - 999999999) / 1000000000;

@@ -6,30 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include "alertmanager.hpp"
+#include "field_text.hpp"
 #include "routerpulse/format.hpp"
 
 namespace routerpulse::webhook {
 namespace mst = kainjow::mustache;
 
 namespace {
-
-std::string field_text(const FieldValue& v) {
-  std::string out;
-  std::visit(
-      [&](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::string>)
-          out = x;
-        else if constexpr (std::is_same_v<T, bool>)
-          out = x ? "true" : "false";
-        else if constexpr (std::is_same_v<T, double>)
-          append_number(out, x, NonFinite::prometheus);
-        else
-          append_number(out, x);
-      },
-      v);
-  return out;
-}
 
 /// The inside of a JSON string (no quotes).
 std::string json_escape(const std::string& s) {

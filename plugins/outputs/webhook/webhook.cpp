@@ -11,7 +11,7 @@
 
 #include "alertmanager.hpp"
 #include "delivery.hpp"
-#include "gzip.hpp"
+#include "routerpulse/gzip.hpp"
 #include "http_client.hpp"
 #include "routerpulse/plugin.hpp"
 #include "routerpulse/rate_limited_log.hpp"
@@ -232,7 +232,7 @@ class WebhookOutput final : public Output {
     if (s_.github_secret) req.set("X-Hub-Signature-256", github_signature(*s_.github_secret, m.body));
     if (s_.gzip) {
       req.set(http::field::content_encoding, "gzip");
-      req.body() = gzip_compress(m.body);
+      req.body() = gzip_compress(m.body, 6);
     } else {
       req.body() = std::move(m.body);
     }
