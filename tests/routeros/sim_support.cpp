@@ -117,7 +117,7 @@ std::shared_ptr<routeros::Session> ClientEnv::session(routeros::RouterConfig cfg
     log = std::make_shared<spdlog::logger>("routeros-test", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
     log->set_level(spdlog::level::info);
   }
-  auto s = routeros::Session::create(io, std::move(cfg), stats, &health, log);
+  auto s = routeros::Session::create(io, std::move(cfg), stats, &health, log, *clock);
   sessions_.push_back(s);
   if (start) s->start();
   return s;

@@ -48,6 +48,9 @@ class ClientEnv {
   boost::asio::io_context io;
   SelfMetrics stats;
   HealthRegistry health;
+  /// The clock of sessions created from now on (a test may set a ManualClock
+  /// that outlives them).
+  Clock* clock = &system_clock();
 
   /// Router config for the simulator on `port`: fast backoff and short timeouts.
   static routeros::RouterConfig config(const std::string& name, int port);

@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <future>
 #include <mutex>
+
+#include <boost/asio/post.hpp>
 
 #include "sim_support.hpp"
 
@@ -229,6 +232,51 @@ TEST_CASE("keepalive detects a stalled router without any traffic", "[faults][ke
   REQUIRE(sim.control("fault 0 none") == "ok");
   REQUIRE(env.wait_up(*s, 10s));
   CHECK(s->counters().connects >= 2);
+}
+
+TEST_CASE("a truly silent router is declared dead exactly at dead_after (manual clock)", "[faults][keepalive]") {
+  // The session's keepalive, probe deadline and backoff run on a ManualClock:
+  // nothing happens until the test moves time. The router is stalled (reads,
+  // never answers) so only the session's own evidence can end the connection.
+  ManualClock clock;
+  SimProcess sim(1);
+  ClientEnv env;
+  env.clock = &clock;
+  auto cfg = ClientEnv::config("r0", sim.port());
+  cfg.keepalive = 10s;
+  cfg.dead_after = 30s;
+  auto s = env.session(cfg);
+  REQUIRE(env.wait_up(*s));
+  // Runs `fn`'s effects to completion: a handler posted to the session's
+  // strand after the timers' callbacks runs after them.
+  auto drain = [&] {
+    std::promise<void> p;
+    boost::asio::post(s->executor(), [&p] { p.set_value(); });
+    REQUIRE(p.get_future().wait_for(10s) == std::future_status::ready);
+  };
+  const uint64_t sent_at_login = s->counters().commands_sent;
+  REQUIRE(sim.control("fault 0 stall") == "ok");
+
+  clock.advance(10s);  // keepalive: 10 s of silence → one probe
+  REQUIRE(wait_until([&] { return s->counters().commands_sent == sent_at_login + 1; }, 10s));
+  clock.advance(29s);  // 39 s: the probe has waited 29 s < dead_after
+  drain();
+  CHECK(s->is_up());
+  CHECK(s->counters().commands_sent == sent_at_login + 1);  // one probe outstanding, never two
+  CHECK(env.errors("r0", "timeout") == 0);
+
+  clock.advance(1s);  // 40 s: the probe has waited dead_after with no byte in
+  REQUIRE(wait_until([&] { return !s->is_up(); }, 10s));
+  CHECK(env.errors("r0", "timeout") == 1);
+  CHECK(s->counters().connects == 1);
+
+  // Reconnecting waits for the (manual) backoff: nothing before time moves.
+  REQUIRE(sim.control("fault 0 none") == "ok");
+  drain();
+  CHECK(s->counters().connect_attempts == 1);
+  clock.advance(1s);  // past reconnect_max (400 ms): the reconnect starts
+  REQUIRE(env.wait_up(*s, 10s));
+  CHECK(s->counters().connects == 2);
 }
 
 TEST_CASE("a slow router keeps its session: slow commands time out alone, the connection stays",

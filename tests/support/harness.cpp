@@ -219,7 +219,7 @@ std::shared_ptr<Component> Harness::create(PluginKind kind, const std::string& n
                                                .plugin = name,
                                                .pipeline = kind == PluginKind::processor ? pipeline : std::string(),
                                                .config_dir = config_dir,
-                                               .interval = std::chrono::seconds(10),
+                                               .interval = interval,
                                                .log = test_logger(cid)},
                            engine::ContextServices{io, stats, health, *clock, http, routers});
   if (kind != PluginKind::output) {

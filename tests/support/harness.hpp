@@ -114,6 +114,8 @@ class Harness {
 
   /// The clock given to components created from now on.
   Clock* clock = &system_clock();
+  /// The collection interval given to inputs created from now on.
+  Duration interval = std::chrono::seconds(10);
 
   /// The context of the last created component (valid while the harness lives).
   PluginContext& last_context() { return *contexts_.back(); }

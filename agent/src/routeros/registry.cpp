@@ -47,8 +47,8 @@ RouterConfig parse_router_config(const Options& o, const std::string& name) {
 }
 
 RouterRegistry::RouterRegistry(boost::asio::io_context& io, SelfMetrics& stats, HealthRegistry& health,
-                               std::shared_ptr<spdlog::logger> log)
-    : io_(io), stats_(stats), health_(health), log_(std::move(log)) {}
+                               std::shared_ptr<spdlog::logger> log, Clock& clock)
+    : io_(io), stats_(stats), health_(health), log_(std::move(log)), clock_(clock) {}
 
 RouterRegistry::~RouterRegistry() {
   std::lock_guard lk(mu_);
@@ -86,7 +86,7 @@ std::shared_ptr<Session> RouterRegistry::add(RouterConfig cfg) {
   std::lock_guard lk(mu_);
   if (sessions_.count(cfg.name)) throw std::invalid_argument("router " + cfg.name + " is already registered");
   auto log = log_;
-  auto s = Session::create(io_, std::move(cfg), stats_, &health_, std::move(log));
+  auto s = Session::create(io_, std::move(cfg), stats_, &health_, std::move(log), clock_);
   sessions_[s->name()] = s;
   if (started_) s->start();
   return s;

@@ -54,10 +54,11 @@ void Stream::cancel() {
 Session::Session(std::shared_ptr<detail::SessionImpl> impl) : impl_(std::move(impl)) {}
 
 std::shared_ptr<Session> Session::create(boost::asio::io_context& io, RouterConfig cfg, SelfMetrics& stats,
-                                         HealthRegistry* health, std::shared_ptr<spdlog::logger> log) {
+                                         HealthRegistry* health, std::shared_ptr<spdlog::logger> log,
+                                         Clock& clock) {
   if (cfg.name.empty()) throw std::invalid_argument("RouterOS session needs a router name");
   if (cfg.host.empty()) throw std::invalid_argument("router " + cfg.name + ": host is empty");
-  auto impl = std::make_shared<detail::SessionImpl>(io, std::move(cfg), stats, health, std::move(log));
+  auto impl = std::make_shared<detail::SessionImpl>(io, std::move(cfg), stats, health, std::move(log), clock);
   return std::shared_ptr<Session>(new Session(std::move(impl)));
 }
 
@@ -81,7 +82,7 @@ SessionState Session::state() const noexcept { return impl_->state_.load(); }
 
 void Session::execute(Command cmd, std::function<void(Result)> done, CommandOptions opts) {
   if (!done) throw std::invalid_argument("Session::execute needs a completion handler");
-  auto p = std::make_shared<detail::PendingCommand>(impl_->strand_);
+  auto p = std::make_shared<detail::PendingCommand>(impl_->clock_, impl_->strand_);
   p->cmd = std::move(cmd);
   p->done = std::move(done);
   p->executor = opts.executor;
@@ -95,7 +96,7 @@ StreamPtr Session::stream(Command cmd, std::function<void(const Reply&)> on_repl
                           std::function<void(const StreamEvent&)> on_event, StreamOptions opts) {
   if (!on_reply) throw std::invalid_argument("Session::stream needs a reply handler");
   auto handle = std::make_shared<Stream>(impl_, impl_->next_id_.fetch_add(1), std::move(cmd));
-  auto e = std::make_shared<detail::StreamEntry>(impl_->strand_);
+  auto e = std::make_shared<detail::StreamEntry>(impl_->clock_, impl_->strand_);
   e->handle = handle;
   e->on_reply = std::move(on_reply);
   e->on_event = std::move(on_event);

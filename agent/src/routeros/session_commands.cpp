@@ -41,10 +41,7 @@ void SessionImpl::execute(std::shared_ptr<PendingCommand> p, Clock::duration tim
                     false});
     return;
   }
-  p->timer.expires_after(timeout);
-  p->timer.async_wait([self = shared_from_this(), p, timeout](boost::system::error_code ec) {
-    if (!ec) self->on_command_timeout(p, timeout);
-  });
+  p->timer->arm(timeout, [self = shared_from_this(), p, timeout] { self->on_command_timeout(p, timeout); });
   if (state_.load() == SessionState::up)
     send_command(p);
   else
@@ -52,28 +49,25 @@ void SessionImpl::execute(std::shared_ptr<PendingCommand> p, Clock::duration tim
 }
 
 void SessionImpl::send_internal(Command cmd, std::function<void(Result)> done, Clock::duration timeout) {
-  auto p = std::make_shared<PendingCommand>(strand_);
+  auto p = std::make_shared<PendingCommand>(clock_, strand_);
   p->cmd = std::move(cmd);
   p->done = std::move(done);
   p->internal = true;
-  p->timer.expires_after(timeout);
-  p->timer.async_wait([self = shared_from_this(), p, timeout](boost::system::error_code ec) {
-    if (!ec) self->on_command_timeout(p, timeout);
-  });
+  p->timer->arm(timeout, [self = shared_from_this(), p, timeout] { self->on_command_timeout(p, timeout); });
   send_command(p);
 }
 
 void SessionImpl::send_command(const std::shared_ptr<PendingCommand>& p) {
   p->tag = new_tag();
   p->sent = true;
-  p->sent_at = Clock::now();
+  p->sent_at = now();
   inflight_[p->tag] = p;
   send_sentence(p->cmd, p->tag);
 }
 
 void SessionImpl::complete(const std::shared_ptr<PendingCommand>& p, Result r) {
   if (!p->done) return;  // completed already
-  p->timer.cancel();
+  p->timer->cancel();
   if (p->sent) {
     auto it = inflight_.find(p->tag);
     if (it != inflight_.end() && it->second == p) inflight_.erase(it);
@@ -111,7 +105,7 @@ void SessionImpl::on_command_timeout(const std::shared_ptr<PendingCommand>& p, C
   if (sent_on_this_connection && state_.load() == SessionState::up) send_cancel(p->tag);
   if (!p->internal) count_error(ErrorKind::timeout);
   const bool silent = sent_on_this_connection && state_.load() == SessionState::up &&
-                      Clock::now() - std::max(last_rx_, p->sent_at) >= timeout;
+                      now() - std::max(last_rx_, p->sent_at) >= timeout;
   complete(p,
            Result{make_error(ErrorKind::timeout, p->cmd.path() + " timed out after " + dur(timeout)), {}, {}, false});
   // A command's deadline is not evidence that the connection is dead (a busy
@@ -132,7 +126,7 @@ void SessionImpl::handle_command_reply(const std::shared_ptr<PendingCommand>& p,
       break;
     case ReplyType::done: {
       if (p->cmd.path() != "/login")
-        latency(p->cmd.path()).observe(std::chrono::duration<double>(Clock::now() - p->sent_at).count());
+        latency(p->cmd.path()).observe(std::chrono::duration<double>(now() - p->sent_at).count());
       Result res = std::move(p->result);
       res.done = std::move(r);
       complete(p, std::move(res));
@@ -183,7 +177,7 @@ void SessionImpl::fail_inflight(const Error& cause) {
   for (auto& [id, e] : streams_) {
     if (e->tag.empty()) continue;
     e->tag.clear();
-    e->idle_timer.cancel();
+    e->idle_timer->cancel();
     if (kind == ErrorKind::stopped) continue;
     e->interrupted = true;
     emit_event(e,
@@ -207,7 +201,7 @@ void SessionImpl::add_stream(std::shared_ptr<StreamEntry> e) {
 void SessionImpl::send_stream(const std::shared_ptr<StreamEntry>& e) {
   e->tag = new_tag();
   stream_tags_[e->tag] = e;
-  e->last_reply = Clock::now();
+  e->last_reply = now();
   send_sentence(e->handle->command(), e->tag);
   if (e->interrupted) {
     e->interrupted = false;
@@ -218,14 +212,14 @@ void SessionImpl::send_stream(const std::shared_ptr<StreamEntry>& e) {
 
 void SessionImpl::arm_idle_timer(const std::shared_ptr<StreamEntry>& e) {
   if (e->opts.idle_timeout.count() <= 0) return;
-  e->idle_timer.expires_at(e->last_reply + e->opts.idle_timeout);
-  e->idle_timer.async_wait([self = shared_from_this(), e, tag = e->tag, gen = gen_](boost::system::error_code ec) {
-    if (ec || gen != self->gen_ || e->tag != tag) return;
-    if (Clock::now() - e->last_reply >= e->opts.idle_timeout) {
+  e->idle_timer->arm_at(e->last_reply + std::chrono::duration_cast<Clock::duration>(e->opts.idle_timeout),
+                        [self = shared_from_this(), e, tag = e->tag, gen = gen_] {
+    if (gen != self->gen_ || e->tag != tag) return;
+    if (self->now() - e->last_reply >= e->opts.idle_timeout) {
       // A silent stream is a reason to check the connection, not proof that
       // it is dead: probe (dead_after decides), and look again later.
       self->probe_now();
-      e->last_reply = Clock::now();
+      e->last_reply = self->now();
     }
     self->arm_idle_timer(e);
   });
@@ -261,7 +255,7 @@ bool SessionImpl::try_row_fast_path(std::span<const std::string_view> words) {
 void SessionImpl::handle_stream_reply(const std::shared_ptr<StreamEntry>& e, Reply&& r) {
   switch (r.type) {
     case ReplyType::re: {
-      e->last_reply = Clock::now();
+      e->last_reply = now();
       auto ex = e->opts.executor ? e->opts.executor : boost::asio::any_io_executor(strand_);
       boost::asio::post(ex, [e, r = std::move(r)] {
         if (!e->handle->cancelled_.load()) e->on_reply(r);
@@ -282,12 +276,12 @@ void SessionImpl::handle_stream_reply(const std::shared_ptr<StreamEntry>& e, Rep
       break;
     }
     case ReplyType::empty:
-    case ReplyType::fatal: e->last_reply = Clock::now(); break;
+    case ReplyType::fatal: e->last_reply = now(); break;
   }
 }
 
 void SessionImpl::end_stream(const std::shared_ptr<StreamEntry>& e, Error err) {
-  e->idle_timer.cancel();
+  e->idle_timer->cancel();
   if (e->handle->ended_.exchange(true)) return;
   counters_.streams_active.fetch_sub(1);
   emit_event(e, StreamEvent{StreamEventType::ended, std::move(err)});
@@ -306,7 +300,7 @@ void SessionImpl::cancel_stream(uint64_t id) {
   if (it == streams_.end()) return;
   auto e = it->second;
   streams_.erase(it);
-  e->idle_timer.cancel();
+  e->idle_timer->cancel();
   if (!e->handle->ended_.exchange(true)) counters_.streams_active.fetch_sub(1);
   if (!e->tag.empty()) {
     stream_tags_.erase(e->tag);

@@ -17,8 +17,9 @@ std::string dur(Clock::duration d) { return format_duration(std::chrono::duratio
 }  // namespace
 
 SessionImpl::SessionImpl(boost::asio::io_context& io, RouterConfig c, SelfMetrics& stats, HealthRegistry* health,
-                         std::shared_ptr<spdlog::logger> log)
+                         std::shared_ptr<spdlog::logger> log, routerpulse::Clock& clock)
     : cfg(std::move(c)),
+      clock_(clock),
       strand_(boost::asio::make_strand(io)),
       log_(log ? std::move(log) : spdlog::default_logger()),
       stats_(stats),
@@ -29,9 +30,9 @@ SessionImpl::SessionImpl(boost::asio::io_context& io, RouterConfig c, SelfMetric
                                 {{"router", cfg.name}})),
       resolver_(strand_),
       decoder_(cfg.limits),
-      connect_timer_(strand_),
-      backoff_timer_(strand_),
-      keepalive_timer_(strand_),
+      connect_timer_(clock.make_timer(strand_)),
+      backoff_timer_(clock.make_timer(strand_)),
+      keepalive_timer_(clock.make_timer(strand_)),
       rng_(std::random_device{}()) {
   for (ErrorKind k : {ErrorKind::timeout, ErrorKind::trap, ErrorKind::fatal, ErrorKind::protocol, ErrorKind::connect,
                       ErrorKind::login})
@@ -101,9 +102,8 @@ void SessionImpl::connect() {
   }
   transport_ = std::make_shared<Transport>(strand_, cfg.tls ? tls_ctx_ : nullptr);
   set_state(SessionState::connecting, last_error_);
-  connect_timer_.expires_after(cfg.connect_timeout);
-  connect_timer_.async_wait([self = shared_from_this(), gen](boost::system::error_code ec) {
-    if (ec || gen != self->gen_) return;
+  connect_timer_->arm(cfg.connect_timeout, [self = shared_from_this(), gen] {
+    if (gen != self->gen_) return;
     auto s = self->state_.load();
     if (s == SessionState::connecting || s == SessionState::logging_in)
       self->fail_connection(self->make_error(s == SessionState::logging_in ? ErrorKind::login : ErrorKind::connect,
@@ -208,7 +208,7 @@ void SessionImpl::login_legacy_response(const std::string& challenge) {
 }
 
 void SessionImpl::on_logged_in() {
-  connect_timer_.cancel();
+  connect_timer_->cancel();
   backoff_attempt_ = 0;
   ever_up_ = true;
   last_error_.clear();
@@ -240,7 +240,7 @@ void SessionImpl::start_read(uint64_t gen) {
 }
 
 void SessionImpl::on_read(uint64_t gen, size_t n) {
-  last_rx_ = Clock::now();
+  last_rx_ = now();
   counters_.bytes_received.fetch_add(n);
   try {
     decoder_.feed(rbuf_.get(), n, [&](std::span<const std::string_view> words) {
@@ -290,8 +290,8 @@ void SessionImpl::fail_connection(const Error& cause, bool count) {
   if (stopped_) return;
   ++gen_;  // every handler of the old connection becomes a no-op
   resolver_.cancel();
-  connect_timer_.cancel();
-  keepalive_timer_.cancel();
+  connect_timer_->cancel();
+  keepalive_timer_->cancel();
   if (transport_) transport_->close();
   write_in_flight_ = false;
   out_.clear();
@@ -318,25 +318,23 @@ void SessionImpl::schedule_reconnect() {
   const nanoseconds delay(dist(rng_));
   set_state(SessionState::backoff,
             last_error_ + "; retrying in " + format_duration(duration_cast<milliseconds>(delay)));
-  backoff_timer_.expires_after(delay);
-  backoff_timer_.async_wait([self = shared_from_this(), gen = gen_](boost::system::error_code ec) {
-    if (ec || gen != self->gen_ || self->stopped_) return;
+  backoff_timer_->arm(delay, [self = shared_from_this(), gen = gen_] {
+    if (gen != self->gen_ || self->stopped_) return;
     self->connect();
   });
 }
 
 void SessionImpl::arm_keepalive() {
   if (cfg.keepalive.count() <= 0) return;
-  keepalive_timer_.expires_after(cfg.keepalive);
-  keepalive_timer_.async_wait([self = shared_from_this(), gen = gen_](boost::system::error_code ec) {
-    if (ec || gen != self->gen_) return;
+  keepalive_timer_->arm(cfg.keepalive, [self = shared_from_this(), gen = gen_] {
+    if (gen != self->gen_) return;
     self->on_keepalive(gen);
   });
 }
 
 void SessionImpl::on_keepalive(uint64_t gen) {
   if (state_.load() != SessionState::up) return;
-  if (Clock::now() - last_rx_ >= cfg.keepalive) probe_now();
+  if (now() - last_rx_ >= cfg.keepalive) probe_now();
   arm_keepalive();
 }
 
@@ -344,7 +342,7 @@ void SessionImpl::probe_now() {
   if (state_.load() != SessionState::up || probe_in_flight_ || stopped_) return;
   probe_in_flight_ = true;
   const uint64_t gen = gen_;
-  const auto sent = Clock::now();
+  const auto sent = now();
   send_internal(
       Command("/system/identity/print"),
       [this, gen, sent](Result r) {
@@ -353,7 +351,7 @@ void SessionImpl::probe_now() {
         if (r.error.kind != ErrorKind::timeout) return;
         // The probe's deadline is dead_after: dead only if not one byte came
         // in all that time (a router busy with a big print still sends).
-        if (Clock::now() - std::max(last_rx_, sent) >= cfg.dead_after) {
+        if (now() - std::max(last_rx_, sent) >= cfg.dead_after) {
           fail_connection(make_error(ErrorKind::timeout, "no data from the router for " + dur(cfg.dead_after) +
                                                              " while a keepalive probe was outstanding; reconnecting"));
         }
@@ -366,9 +364,9 @@ void SessionImpl::stop(std::function<void()> done) {
     stopped_ = true;
     ++gen_;
     resolver_.cancel();
-    connect_timer_.cancel();
-    backoff_timer_.cancel();
-    keepalive_timer_.cancel();
+    connect_timer_->cancel();
+    backoff_timer_->cancel();
+    keepalive_timer_->cancel();
     if (transport_) transport_->close();
     const Error err = make_error(ErrorKind::stopped, "session stopped");
     auto queued = std::move(queue_);

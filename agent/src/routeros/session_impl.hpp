@@ -25,6 +25,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "routerpulse/clock.hpp"
 #include "routerpulse/health.hpp"
 #include "routerpulse/routeros/session.hpp"
 #include "routerpulse/stats.hpp"
@@ -32,11 +33,14 @@
 
 namespace routerpulse::routeros::detail {
 
+/// Time points and durations of the session (steady). Every reading and every
+/// timer comes from the routerpulse::Clock given to the session (clock_), so
+/// tests drive keepalive, dead_after, deadlines and backoff with a ManualClock.
 using Clock = std::chrono::steady_clock;
 
 /// A one-shot command from queueing to its result.
 struct PendingCommand {
-  PendingCommand(const SessionStrand& s) : timer(s) {}
+  PendingCommand(routerpulse::Clock& c, const SessionStrand& s) : timer(c.make_timer(s)) {}
   Command cmd;
   std::function<void(Result)> done;
   boost::asio::any_io_executor executor;
@@ -45,12 +49,12 @@ struct PendingCommand {
   std::string tag;  // set when sent
   Clock::time_point sent_at{};
   Result result;
-  boost::asio::steady_timer timer;
+  std::unique_ptr<Timer> timer;
 };
 
 /// A streaming command and its callbacks.
 struct StreamEntry {
-  StreamEntry(const SessionStrand& s) : idle_timer(s) {}
+  StreamEntry(routerpulse::Clock& c, const SessionStrand& s) : idle_timer(c.make_timer(s)) {}
   std::shared_ptr<Stream> handle;
   std::function<void(const Reply&)> on_reply;
   std::function<void(const StreamEvent&)> on_event;
@@ -60,13 +64,13 @@ struct StreamEntry {
   Error trap;                // `!trap` seen; reported when `!done` ends the stream
   bool touched = false;      // in read_touched_ (on_row streams)
   Clock::time_point last_reply{};
-  boost::asio::steady_timer idle_timer;
+  std::unique_ptr<Timer> idle_timer;
 };
 
 class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
  public:
   SessionImpl(boost::asio::io_context& io, RouterConfig cfg, SelfMetrics& stats, HealthRegistry* health,
-              std::shared_ptr<spdlog::logger> log);
+              std::shared_ptr<spdlog::logger> log, routerpulse::Clock& clock);
 
   // ---- entry points (called on the strand)
   void start();
@@ -79,6 +83,7 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
 
   // ---- shared, thread-safe
   const RouterConfig cfg;
+  routerpulse::Clock& clock_;
   SessionStrand strand_;
   std::shared_ptr<spdlog::logger> log_;
   std::atomic<SessionState> state_{SessionState::idle};
@@ -100,6 +105,7 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
   void start_read(uint64_t gen);
   void on_read(uint64_t gen, size_t n);
   void start_write();
+  Clock::time_point now() const { return clock_.steady_now(); }
   void send_sentence(const Command& cmd, const std::string& tag);
   void fail_connection(const Error& cause, bool count = true);
   void schedule_reconnect();
@@ -143,7 +149,7 @@ class SessionImpl : public std::enable_shared_from_this<SessionImpl> {
   std::unique_ptr<char[]> rbuf_;  // not zero-filled: an idle session only touches what it reads
   std::string out_, writing_;
   bool write_in_flight_ = false;
-  boost::asio::steady_timer connect_timer_, backoff_timer_, keepalive_timer_;
+  std::unique_ptr<Timer> connect_timer_, backoff_timer_, keepalive_timer_;
   unsigned backoff_attempt_ = 0;
   bool ever_up_ = false;
   bool started_ = false;

@@ -20,6 +20,7 @@ GatherRound::GatherRound(TrafficInput& input, std::vector<RouterTraffic*> router
 
 void GatherRound::run() {
   unfinished_ = parts_.size();
+  started_at_ = input_.ctx().clock.steady_now();
   // The timer is a member: its callback never runs after abort() or destruction.
   deadline_->arm(timeout_, input_.guarded([this] { on_deadline(); }));
   for (size_t i = 0; i < parts_.size(); ++i) {
@@ -87,6 +88,8 @@ void GatherRound::finish(size_t idx) {
   RouterTraffic& r = *p.router;
   const int64_t time = input_.ctx().clock.now_ns();
   const SteadyTime steady = input_.ctx().clock.steady_now();
+  const double poll_seconds = std::chrono::duration<double>(steady - started_at_).count();
+  r.stats().poll_duration.set(poll_seconds);
 
   bool answered = !p.down_at_start;
   std::string why = p.down_at_start ? "router " + r.name() + ": not connected (reconnecting)" : "";
@@ -116,6 +119,7 @@ void GatherRound::finish(size_t idx) {
       SystemInfo info;
       int bad = 0;
       batch.push_back(routeros_system_metric(r.name(), res.rows.front(), id_row, time, info, bad));
+      batch.back().set_field("poll_duration_seconds", poll_seconds);
       if (bad) r.stats().errors("parse").inc(static_cast<uint64_t>(bad));
       if (info.uptime_seconds >= 0) restarted = r.note_uptime(info.uptime_seconds);
     } else {

@@ -1,4 +1,6 @@
-// routeros_traffic — one gather() over every router of the input.
+// routeros_traffic — one interval poll of the given routers. The input's
+// PollScheduler runs one per router per tick (poll_scheduler.hpp), so below
+// "the round" is normally one router's poll.
 //
 // Per router the round sends, in parallel: `/system/resource/print` and
 // `/system/identity/print` (option `system`), `/interface/print =stats=`
@@ -6,7 +8,8 @@
 // `/ppp/active/print`. As soon as ONE router has answered everything (or
 // failed), its metrics — routeros_system, interface, interface_rate,
 // pppoe_session — are emitted as one batch, so a slow or stalled router never
-// delays another. The round calls `done` when every router has finished or at
+// delays another. The routeros_system metric carries poll_duration_seconds
+// (round start to that router's finish). The round calls `done` when every router has finished or at
 // the deadline (`timeout`, a ctx.clock timer), whichever is first; routers
 // still pending then count as failed (routeros_system up=false,
 // errors_total{kind="timeout"}). Replies that arrive after a router finished
@@ -68,6 +71,7 @@ class GatherRound : public std::enable_shared_from_this<GatherRound> {
   Duration timeout_;
   Done done_;
   std::unique_ptr<Timer> deadline_;
+  SteadyTime started_at_{};
   std::vector<std::string> problems_;
   size_t unfinished_ = 0;
   bool started_ = false;

@@ -1,7 +1,7 @@
 // routeros_traffic — the input component (see traffic_input.hpp).
 #include "traffic_input.hpp"
 
-#include "gather_round.hpp"
+#include "poll_scheduler.hpp"
 #include "router_traffic.hpp"
 #include "routerpulse/routeros/registry.hpp"
 
@@ -33,6 +33,9 @@ void TrafficInput::start() {
     routers_.push_back(std::make_unique<RouterTraffic>(*this, s));
     routers_.back()->start();
   }
+  std::vector<RouterTraffic*> routers;
+  for (auto& r : routers_) routers.push_back(r.get());
+  polls_ = std::make_unique<PollScheduler>(*this, std::move(routers));
   ctx_.health.set(HealthState::healthy);
   const size_t monitoring = opts_.users.enabled() && opts_.monitor_traffic ? routers_.size() : 0;
   ctx_.log->info("started on {} router(s); live PPPoE traffic on {}; interface counters {}", routers_.size(),
@@ -43,8 +46,7 @@ void TrafficInput::stop(std::function<void()> done) {
   if (!stopped_.exchange(true, std::memory_order_acq_rel)) {
     // guarded() now refuses every callback; cancel what is still running.
     for (auto& r : routers_) r->stop();
-    if (round_) round_->abort();  // calls a pending gather's done
-    round_.reset();
+    if (polls_) polls_->abort();  // calls a pending gather's done
     ctx_.health.clear();
   }
   done();
@@ -55,15 +57,7 @@ void TrafficInput::gather(std::function<void()> done) {
     done();
     return;
   }
-  std::vector<RouterTraffic*> routers;
-  routers.reserve(routers_.size());
-  for (auto& r : routers_) routers.push_back(r.get());
-  round_ = std::make_shared<GatherRound>(*this, std::move(routers), opts_.gather_timeout(ctx_.interval),
-                                         [this, done = std::move(done)](const std::vector<std::string>& problems) {
-                                           report_round(problems);
-                                           done();
-                                         });
-  round_->run();
+  polls_->tick(std::move(done));
 }
 
 void TrafficInput::report_round(const std::vector<std::string>& problems) {
@@ -73,7 +67,7 @@ void TrafficInput::report_round(const std::vector<std::string>& problems) {
     return;
   }
   std::string detail =
-      std::to_string(problems.size()) + " of " + std::to_string(routers_.size()) + " router(s) failed this interval: ";
+      std::to_string(problems.size()) + " of " + std::to_string(routers_.size()) + " router(s) failing: ";
   for (size_t i = 0; i < problems.size() && i < 3; ++i) detail += (i ? "; " : "") + problems[i];
   if (problems.size() > 3) detail += "; …";
   ctx_.health.set(HealthState::degraded, std::move(detail));

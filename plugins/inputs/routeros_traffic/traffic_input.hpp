@@ -27,7 +27,7 @@
 namespace routerpulse::routeros_traffic {
 
 class RouterTraffic;
-class GatherRound;
+class PollScheduler;
 
 class TrafficInput final : public Input {
  public:
@@ -104,9 +104,15 @@ class TrafficInput final : public Input {
        .doc = "emit routeros_system (health, CPU, memory, uptime) every interval"},
       {.name = "timeout",
        .type = OptionType::duration,
-       .doc = "deadline of one gather round and its commands; unset: half the interval, 100ms to 10s",
+       .doc = "deadline of one router's poll and its commands; unset: the interval, within 1s to 60s",
        .min = kPositive,
        .example = "5s"},
+      {.name = "poll_spread",
+       .type = OptionType::number,
+       .default_value = "0.5",
+       .doc = "routers' polls start at a fixed per-router offset within this fraction of the interval (0 = all at once)",
+       .min = 0,
+       .max = 0.9},
       {.name = "sample_time",
        .type = OptionType::choice,
        .default_value = "arrival",
@@ -130,7 +136,7 @@ class TrafficInput final : public Input {
   ~TrafficInput() override;
 
   void start() override;
-  /// Cancels streams, timers and a running round; emits pending samples.
+  /// Cancels streams, timers and running polls; emits pending samples.
   void stop(std::function<void()> done) override;
   void gather(std::function<void()> done) override;
 
@@ -148,10 +154,11 @@ class TrafficInput final : public Input {
   /// routerpulse_routeros_traffic_sample_delay_seconds (routeros-sim send time → arrival).
   Histogram& sample_delay() noexcept { return delay_; }
 
- private:
-  /// Health after a round: healthy, or degraded naming the routers that failed.
+  /// Health after a tick or a late poll: healthy, or degraded naming the
+  /// routers in `problems` (one line each).
   void report_round(const std::vector<std::string>& problems);
 
+ private:
   PluginContext& ctx_;
   TrafficOptions opts_;
   std::vector<std::shared_ptr<routeros::Session>> sessions_;
@@ -159,7 +166,7 @@ class TrafficInput final : public Input {
   bool started_ = false;
   Histogram& delay_;
   std::vector<std::unique_ptr<RouterTraffic>> routers_;
-  std::shared_ptr<GatherRound> round_;
+  std::unique_ptr<PollScheduler> polls_;  // created in start()
 };
 
 }  // namespace routerpulse::routeros_traffic

@@ -54,13 +54,14 @@ TrafficOptions TrafficOptions::read(const Options& o) {
   t.counter_bits = bits == "32" ? CounterBits::bits32 : bits == "64" ? CounterBits::bits64 : CounterBits::automatic;
   t.system = o.boolean("system");
   if (o.has("timeout")) t.timeout = o.duration("timeout");
+  t.poll_spread = o.number("poll_spread");
   t.sample_time = o.str("sample_time") == "sender" ? SampleTime::sender : SampleTime::arrival;
   return t;
 }
 
 Duration TrafficOptions::gather_timeout(Duration interval) const {
   if (timeout) return *timeout;
-  return std::clamp<Duration>(interval / 2, std::chrono::milliseconds(100), std::chrono::seconds(10));
+  return std::clamp<Duration>(interval, std::chrono::seconds(1), std::chrono::seconds(60));
 }
 
 std::vector<std::string> resolve_routers(const Options& o, const TrafficOptions& t,

@@ -48,15 +48,17 @@ struct TrafficOptions {
   std::vector<std::string> interfaces;  ///< interface-counter globs; empty = counters off
   CounterBits counter_bits = CounterBits::automatic;
   bool system = false;              ///< routeros_system every interval
-  std::optional<Duration> timeout;  ///< gather deadline; unset = derived from the interval
+  std::optional<Duration> timeout;  ///< one router's poll deadline; unset = derived from the interval
+  double poll_spread = 0.5;         ///< per-router start offsets span this fraction of the interval
   SampleTime sample_time = SampleTime::arrival;
 
   /// Reads and checks every option (pure: what validate() runs). Throws
   /// ConfigError with file:line:col and the option path.
   static TrafficOptions read(const Options& o);
 
-  /// The effective gather deadline for `interval`: `timeout`, or half the
-  /// interval clamped to 100 ms … 10 s.
+  /// The effective deadline of one router's poll for `interval`: `timeout`,
+  /// or the interval clamped to 1 s … 60 s (a poll that runs into the next
+  /// tick makes that tick skip the router: poll_scheduler.hpp).
   Duration gather_timeout(Duration interval) const;
 };
 

@@ -18,16 +18,27 @@ RouterStats::RouterStats(const SelfMetricsScope& scope, const std::string& route
                                      {{"router", router}})),
       samples(scope.counter("samples_total", "monitor-traffic samples turned into pppoe_traffic metrics",
                             {{"router", router}})),
+      poll_duration(scope.gauge("poll_duration_seconds", "How long the router's last finished interval poll took",
+                                {{"router", router}})),
       scope_(scope),
       router_(router) {}
 
-Counter& RouterStats::errors(const std::string& kind) {
-  auto it = errors_.find(kind);
-  if (it != errors_.end()) return *it->second;
-  Counter& c = scope_.counter("errors_total", "Per-router errors by kind (trap, timeout, disconnected, parse, ...)",
-                              {{"router", router_}, {"kind", kind}});
-  errors_.emplace(kind, &c);
+Counter& RouterStats::labelled(const char* name, const char* help, const char* label, const std::string& value) {
+  const std::string key = std::string(name) + "/" + value;
+  auto it = counters_.find(key);
+  if (it != counters_.end()) return *it->second;
+  Counter& c = scope_.counter(name, help, {{"router", router_}, {label, value}});
+  counters_.emplace(key, &c);
   return c;
+}
+
+Counter& RouterStats::errors(const std::string& kind) {
+  return labelled("errors_total", "Per-router errors by kind (trap, timeout, disconnected, parse, ...)", "kind", kind);
+}
+
+Counter& RouterStats::polls(const std::string& result) {
+  return labelled("polls_total", "Interval polls by result: ok, failed, overrun (skipped: previous poll still running)",
+                  "result", result);
 }
 
 }  // namespace routerpulse::routeros_traffic

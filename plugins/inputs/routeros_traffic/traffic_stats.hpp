@@ -10,6 +10,9 @@
 //   monitor_reissues_total    counter  monitor-traffic commands (re)issued after changes
 //   samples_total             counter  monitor-traffic samples turned into pppoe_traffic
 //   errors_total{kind}        counter  trap, timeout, disconnected, parse, ... per router
+//   polls_total{result}       counter  interval polls: ok, failed, or overrun (skipped because
+//                                      the previous poll was still running)
+//   poll_duration_seconds     gauge    how long the router's last finished poll took
 // The input itself registers sample_delay_seconds (histogram, no router
 // label): routeros-sim's send timestamp to arrival (benchmarks only).
 //
@@ -34,6 +37,10 @@ class RouterStats {
   Counter& monitors_skipped;
   Counter& monitor_reissues;
   Counter& samples;
+  Gauge& poll_duration;
+
+  /// polls_total{result=`result`} (ok | failed | overrun), registered on first use.
+  Counter& polls(const std::string& result);
 
   /// errors_total{kind=`kind`}, registered on first use.
   Counter& errors(const std::string& kind);
@@ -41,7 +48,9 @@ class RouterStats {
  private:
   SelfMetricsScope scope_;
   std::string router_;
-  std::map<std::string, Counter*> errors_;
+  Counter& labelled(const char* name, const char* help, const char* label, const std::string& value);
+
+  std::map<std::string, Counter*> counters_;  // "<name>/<value>" → counter
 };
 
 }  // namespace routerpulse::routeros_traffic

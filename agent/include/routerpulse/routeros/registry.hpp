@@ -63,8 +63,9 @@ RouterConfig parse_router_config(const Options& opts, const std::string& name);
 
 class RouterRegistry {
  public:
+  /// Sessions take their time and timers from `clock` (must outlive the registry).
   RouterRegistry(boost::asio::io_context& io, SelfMetrics& stats, HealthRegistry& health,
-                 std::shared_ptr<spdlog::logger> log);
+                 std::shared_ptr<spdlog::logger> log, Clock& clock = system_clock());
   /// Stops sessions that are still running (without waiting). Destroy the
   /// registry before the io_context it was given (sessions post onto it).
   ~RouterRegistry();
@@ -100,6 +101,7 @@ class RouterRegistry {
   SelfMetrics& stats_;
   HealthRegistry& health_;
   std::shared_ptr<spdlog::logger> log_;
+  Clock& clock_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
   bool started_ = false;

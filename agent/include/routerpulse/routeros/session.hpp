@@ -60,6 +60,7 @@
 #include <boost/asio/io_context.hpp>
 #include <spdlog/logger.h>
 
+#include "routerpulse/clock.hpp"
 #include "routerpulse/routeros/codec.hpp"
 #include "routerpulse/routeros/sentence.hpp"
 
@@ -241,10 +242,13 @@ using StateObserver = std::function<void(SessionState state, const std::string& 
 class Session {
  public:
   /// Creates a session (not connected yet: call start()). `health` may be
-  /// nullptr. `log` nullptr → spdlog's default logger. Throws
-  /// std::invalid_argument when cfg.name or cfg.host is empty.
+  /// nullptr. `log` nullptr → spdlog's default logger. Every time reading and
+  /// timer (deadlines, keepalive, dead_after, backoff, stream idle) comes
+  /// from `clock`, which must outlive the session (tests: a ManualClock).
+  /// Throws std::invalid_argument when cfg.name or cfg.host is empty.
   static std::shared_ptr<Session> create(boost::asio::io_context& io, RouterConfig cfg, SelfMetrics& stats,
-                                         HealthRegistry* health, std::shared_ptr<spdlog::logger> log);
+                                         HealthRegistry* health, std::shared_ptr<spdlog::logger> log,
+                                         Clock& clock = system_clock());
   /// Stops the session if stop() was not called (without waiting).
   ~Session();
   Session(const Session&) = delete;

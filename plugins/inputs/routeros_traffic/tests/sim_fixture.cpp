@@ -30,7 +30,11 @@ TrafficFixture::~TrafficFixture() {
 }
 
 Input& TrafficFixture::create(const std::string& yaml) {
-  component = h.create(PluginKind::input, "routeros_traffic", yaml);
+  // Polls start at once unless the test is about spreading: with a
+  // ManualClock an offset would wait for advance(), with the system clock it
+  // would only make the test slower.
+  const std::string y = yaml.find("poll_spread") == std::string::npos ? yaml + "\npoll_spread: 0" : yaml;
+  component = h.create(PluginKind::input, "routeros_traffic", y);
   input = dynamic_cast<Input*>(component.get());
   if (!input) throw std::runtime_error("routeros_traffic is not an input");
   h.start(*input, h.last_context());
@@ -64,11 +68,15 @@ std::set<std::string> TrafficFixture::users(const std::string& name, const std::
 
 double TrafficFixture::stat(const std::string& subsystem, const std::string& field, const std::string& router,
                             const std::string& kind) {
+  // `kind` is the value of tag kind, or "label=value" for another label.
+  const auto eq = kind.find('=');
+  const std::string label = eq == std::string::npos ? "kind" : kind.substr(0, eq);
+  const std::string value = eq == std::string::npos ? kind : kind.substr(eq + 1);
   for (const auto& m : h.stats.snapshot(0)) {
     if (m.name() != "internal_" + subsystem) continue;
     const std::string* r = m.tag("router");
-    const std::string* k = m.tag("kind");
-    if (!r || *r != router || (k ? *k != kind : !kind.empty())) continue;
+    const std::string* k = m.tag(label);
+    if (!r || *r != router || (k ? *k != value : !value.empty())) continue;
     if (const FieldValue* v = m.field(field)) {
       double d = 0;
       if (field_as_double(*v, d)) return d;

@@ -26,7 +26,8 @@ class TrafficFixture {
                  std::chrono::nanoseconds keepalive = std::chrono::seconds(2));
   ~TrafficFixture();
 
-  /// Creates and starts the input with YAML options.
+  /// Creates and starts the input with YAML options (`poll_spread: 0` added
+  /// unless the options set it).
   Input& create(const std::string& yaml);
   /// Gathers once; false when done was not called within `timeout`.
   bool gather(std::chrono::milliseconds timeout = std::chrono::seconds(15));
@@ -37,7 +38,7 @@ class TrafficFixture {
   /// Distinct pppoe_user tags of emitted metrics named `name` of `router`.
   std::set<std::string> users(const std::string& name, const std::string& router = "r0");
   /// A self-metric field of internal_<subsystem> with tag router (and, when
-  /// given, tag kind); NaN when absent.
+  /// given, tag kind = `kind`, or "label=value" for another label); NaN when absent.
   double stat(const std::string& subsystem, const std::string& field, const std::string& router,
               const std::string& kind = {});
 

@@ -335,10 +335,11 @@ TEST_CASE("settings: defaults come from the option table", "[routeros_traffic][u
   CHECK(d.system);
   CHECK_FALSE(d.timeout);
   CHECK(d.sample_time == SampleTime::arrival);
-  // Unset timeout: half the interval, within 100 ms … 10 s.
-  CHECK(d.gather_timeout(std::chrono::seconds(10)) == std::chrono::seconds(5));
-  CHECK(d.gather_timeout(std::chrono::seconds(60)) == std::chrono::seconds(10));
-  CHECK(d.gather_timeout(std::chrono::milliseconds(100)) == std::chrono::milliseconds(100));
+  CHECK(d.poll_spread == 0.5);
+  // Unset timeout: the interval, within 1 s … 60 s.
+  CHECK(d.gather_timeout(std::chrono::seconds(10)) == std::chrono::seconds(10));
+  CHECK(d.gather_timeout(std::chrono::minutes(5)) == std::chrono::seconds(60));
+  CHECK(d.gather_timeout(std::chrono::milliseconds(100)) == std::chrono::seconds(1));
 
   const TrafficOptions t = TrafficOptions::read(
       opts("routers: [pop1, pop2]\nsession_discovery: poll\ncounter_bits: 32\ntimeout: 3s\nsample_time: sender"));
