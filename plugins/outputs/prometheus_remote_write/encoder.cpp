@@ -1,0 +1,129 @@
+#include "encoder.hpp"
+
+#include <snappy.h>
+
+#include <algorithm>
+#include <functional>
+
+#include <google/protobuf/arena.h>
+
+#include "prom/series_naming.hpp"
+#include "remote_write.pb.h"
+
+namespace routerpulse::remote_write {
+
+namespace {
+// A separator that cannot occur inside a label name; values may contain
+// anything, so each value is length-prefixed in the signature.
+void append_signature(std::string& sig, const std::string& name, const std::string& value) {
+  sig += name;
+  sig.push_back('\0');
+  sig += std::to_string(value.size());
+  sig.push_back(':');
+  sig += value;
+}
+}  // namespace
+
+size_t Encoder::BindHash::operator()(const BindKey& k) const noexcept {
+  size_t h = std::hash<std::string_view>()(k.name);
+  h ^= std::hash<const void*>()(k.tags) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  h ^= std::hash<const void*>()(k.field) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h ^ static_cast<size_t>(k.type);
+}
+
+Encoder::Encoder(EncoderOptions opt) : opt_(std::move(opt)) {}
+Encoder::~Encoder() = default;
+
+const Encoder::Binding& Encoder::bind(const Metric& m, const Key& field) {
+  probe_.tags = m.tag_set().get();
+  probe_.field = field.data();
+  probe_.name.assign(m.name());
+  probe_.type = static_cast<int>(m.type());
+  if (auto it = bindings_.find(probe_); it != bindings_.end()) return it->second;
+
+  // A miss: the series' labels by the shared mapping, then find it by content.
+  Series s;
+  std::string name;
+  const double factor = prom::append_series_name(name, m.name(), field.view(), m.type(), opt_.base_units);
+  std::vector<prom::Label> tags;
+  prom::labels_of(tags, m.tags());
+  s.labels.reserve(tags.size() + opt_.external_labels.size() + 1);
+  s.labels.emplace_back("__name__", std::move(name));
+  for (const auto& l : tags) s.labels.emplace_back(l.name, std::string(l.value));
+  for (const auto& [k, v] : opt_.external_labels) {  // the series' own label wins, as in Prometheus
+    bool present = false;
+    for (const auto& l : tags) present = present || l.name == k;
+    if (!present && !v.empty()) s.labels.emplace_back(k, v);
+  }
+  std::sort(s.labels.begin(), s.labels.end());
+  std::string sig;
+  for (const auto& [k, v] : s.labels) append_signature(sig, k, v);
+  auto [at, added] = by_labels_.try_emplace(std::move(sig), static_cast<uint32_t>(series_.size()));
+  if (added) series_.push_back(std::move(s));
+  auto [b, ok] = bindings_.emplace(probe_, Binding{at->second, factor, m.tag_set()});
+  return b->second;
+}
+
+std::vector<EncodedRequest> Encoder::encode(const BatchView& batch, int64_t now_ns, EncodeStats& stats) {
+  if (bindings_.size() > opt_.max_cached_series) {
+    bindings_.clear();
+    by_labels_.clear();
+    series_.clear();
+  }
+  points_.clear();
+  for (const Metric& m : batch) {
+    int64_t t = m.time() ? m.time() : now_ns;
+    const int64_t ms = t >= 0 ? t / 1000000 : -((-t + 999999) / 1000000);
+    for (const Field& f : m.fields()) {
+      const auto sample = prom::to_sample(f.value);
+      if (!sample) {
+        ++stats.string_fields;
+        continue;
+      }
+      const Binding& b = bind(m, f.key);
+      const double v = std::visit([](auto x) { return static_cast<double>(x); }, prom::scaled(*sample, b.factor));
+      points_.push_back(Point{b.series, ms, v});
+    }
+  }
+  stats.samples += points_.size();
+  std::stable_sort(points_.begin(), points_.end(), [](const Point& a, const Point& b) {
+    return a.series != b.series ? a.series < b.series : a.time_ms < b.time_ms;
+  });
+
+  std::vector<EncodedRequest> out;
+  google::protobuf::Arena arena;
+  std::string raw;
+  for (size_t i = 0; i < points_.size();) {
+    auto* req = google::protobuf::Arena::CreateMessage<rwpb::WriteRequest>(&arena);
+    const size_t end = std::min(points_.size(), i + opt_.max_samples_per_send);
+    EncodedRequest r;
+    rwpb::TimeSeries* ts = nullptr;
+    uint32_t current = 0;
+    for (; i < end; ++i) {
+      const Point& p = points_[i];
+      if (!ts || p.series != current) {
+        current = p.series;
+        ts = req->add_timeseries();
+        ++r.series;
+        for (const auto& [k, v] : series_[current].labels) {
+          auto* l = ts->add_labels();
+          l->set_name(k);
+          l->set_value(v);
+        }
+      }
+      auto* s = ts->add_samples();
+      s->set_value(p.value);
+      s->set_timestamp(p.time_ms);
+      ++r.samples;
+    }
+    raw.clear();
+    req->SerializeToString(&raw);
+    r.raw_bytes = raw.size();
+    snappy::Compress(raw.data(), raw.size(), &r.body);
+    out.push_back(std::move(r));
+    arena.Reset();
+  }
+  return out;
+}
+
+}  // namespace routerpulse::remote_write
