@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <functional>
 
-#include <google/protobuf/arena.h>
-
 #include "prom/series_naming.hpp"
 #include "remote_write.pb.h"
 
@@ -24,22 +22,27 @@ void append_signature(std::string& sig, const std::string& name, const std::stri
 }
 }  // namespace
 
-size_t Encoder::BindHash::operator()(const BindKey& k) const noexcept {
+size_t Encoder::KeyHash::operator()(const MetricKey& k) const noexcept {
   size_t h = std::hash<std::string_view>()(k.name);
   h ^= std::hash<const void*>()(k.tags) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-  h ^= std::hash<const void*>()(k.field) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-  return h ^ static_cast<size_t>(k.type);
+  return h + static_cast<size_t>(k.type) * 0x9e3779b97f4a7c15ULL;
 }
 
-Encoder::Encoder(EncoderOptions opt) : opt_(std::move(opt)) {}
+Encoder::Encoder(EncoderOptions opt) : opt_(std::move(opt)), req_(std::make_unique<rwpb::WriteRequest>()) {}
 Encoder::~Encoder() = default;
 
-const Encoder::Binding& Encoder::bind(const Metric& m, const Key& field) {
+Encoder::Entry& Encoder::entry(const Metric& m) {
   probe_.tags = m.tag_set().get();
-  probe_.field = field.data();
   probe_.name.assign(m.name());
   probe_.type = static_cast<int>(m.type());
-  if (auto it = bindings_.find(probe_); it != bindings_.end()) return it->second;
+  auto it = entries_.find(probe_);
+  if (it == entries_.end()) it = entries_.emplace(probe_, Entry{m.tag_set(), {}}).first;
+  return it->second;
+}
+
+const Encoder::FieldBinding& Encoder::bind(Entry& e, const Metric& m, const Key& field) {
+  for (const auto& b : e.fields)
+    if (b.field == field.data()) return b;
 
   // A miss: the series' labels by the shared mapping, then find it by content.
   Series s;
@@ -60,13 +63,15 @@ const Encoder::Binding& Encoder::bind(const Metric& m, const Key& field) {
   for (const auto& [k, v] : s.labels) append_signature(sig, k, v);
   auto [at, added] = by_labels_.try_emplace(std::move(sig), static_cast<uint32_t>(series_.size()));
   if (added) series_.push_back(std::move(s));
-  auto [b, ok] = bindings_.emplace(probe_, Binding{at->second, factor, m.tag_set()});
-  return b->second;
+  ++bindings_;
+  e.fields.push_back(FieldBinding{field.data(), at->second, factor});
+  return e.fields.back();
 }
 
 std::vector<EncodedRequest> Encoder::encode(const BatchView& batch, int64_t now_ns, EncodeStats& stats) {
-  if (bindings_.size() > opt_.max_cached_series) {
-    bindings_.clear();
+  if (bindings_ > opt_.max_cached_series) {
+    entries_.clear();
+    bindings_ = 0;
     by_labels_.clear();
     series_.clear();
   }
@@ -74,13 +79,15 @@ std::vector<EncodedRequest> Encoder::encode(const BatchView& batch, int64_t now_
   for (const Metric& m : batch) {
     int64_t t = m.time() ? m.time() : now_ns;
     const int64_t ms = t >= 0 ? t / 1000000 : -((-t + 999999) / 1000000);
+    Entry* e = nullptr;
     for (const Field& f : m.fields()) {
       const auto sample = prom::to_sample(f.value);
       if (!sample) {
         ++stats.string_fields;
         continue;
       }
-      const Binding& b = bind(m, f.key);
+      if (!e) e = &entry(m);
+      const FieldBinding& b = bind(*e, m, f.key);
       const double v = std::visit([](auto x) { return static_cast<double>(x); }, prom::scaled(*sample, b.factor));
       points_.push_back(Point{b.series, ms, v});
     }
@@ -91,10 +98,10 @@ std::vector<EncodedRequest> Encoder::encode(const BatchView& batch, int64_t now_
   });
 
   std::vector<EncodedRequest> out;
-  google::protobuf::Arena arena;
   std::string raw;
   for (size_t i = 0; i < points_.size();) {
-    auto* req = google::protobuf::Arena::CreateMessage<rwpb::WriteRequest>(&arena);
+    rwpb::WriteRequest* req = req_.get();
+    req->Clear();  // keeps the cleared TimeSeries / Label / Sample objects for reuse
     const size_t end = std::min(points_.size(), i + opt_.max_samples_per_send);
     EncodedRequest r;
     rwpb::TimeSeries* ts = nullptr;
@@ -121,7 +128,6 @@ std::vector<EncodedRequest> Encoder::encode(const BatchView& batch, int64_t now_
     r.raw_bytes = raw.size();
     snappy::Compress(raw.data(), raw.size(), &r.body);
     out.push_back(std::move(r));
-    arena.Reset();
   }
   return out;
 }

@@ -17,22 +17,31 @@
 //    span consecutive requests in time order — sent one after another they
 //    reach the receiver in order (the spec's per-series ordering rule).
 //
-// Cost: a series is bound once per (TagSet, metric name, field key, type): its
+// Cost: a series is bound once per (TagSet, metric name, type, field key): its
 // labels are rendered and looked up by content, so TagSets that render alike
-// share one series. Later samples cost one hash lookup. The cache holds a
-// reference to each TagSet it keys on; when it exceeds `max_cached_series`
-// bindings it is emptied before the next batch (and rebuilt on demand).
+// share one series. Later metrics cost one hash lookup (TagSet pointer, name,
+// type) and a short scan of that entry's fields by interned Key pointer. One
+// WriteRequest is kept and cleared between requests, so its TimeSeries,
+// Label and Sample objects and their strings are reused, not reallocated.
+// The cache holds a reference to each TagSet it keys on; when it exceeds
+// `max_cached_series` bindings it is emptied before the next batch (and
+// rebuilt on demand).
 //
 // Threading: not thread-safe; the output uses it on its strand only.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "routerpulse/batch_view.hpp"
+
+namespace routerpulse::rwpb {
+class WriteRequest;
+}
 
 namespace routerpulse::remote_write {
 
@@ -75,33 +84,40 @@ class Encoder {
     int64_t time_ms;
     double value;
   };
-  struct BindKey {
-    const void* tags;    ///< TagList address (held by the binding)
-    const char* field;   ///< interned Key text address
-    std::string name;    ///< metric name
+  /// A metric's identity up to its fields.
+  struct MetricKey {
+    const void* tags;  ///< TagList address (held by the entry)
+    std::string name;  ///< metric name
     int type;
-    bool operator==(const BindKey&) const = default;
+    bool operator==(const MetricKey&) const = default;
   };
-  struct BindHash {
-    size_t operator()(const BindKey& k) const noexcept;
+  struct KeyHash {
+    size_t operator()(const MetricKey& k) const noexcept;
   };
-  struct Binding {
+  struct FieldBinding {
+    const char* field;  ///< interned Key text address
     uint32_t series;
     double factor;
+  };
+  struct Entry {
     TagSet hold;  ///< keeps `tags` from being reused while cached
+    std::vector<FieldBinding> fields;
   };
   struct Series {
     std::vector<std::pair<std::string, std::string>> labels;  ///< sorted, __name__ included
   };
 
-  const Binding& bind(const Metric& m, const Key& field);
+  Entry& entry(const Metric& m);
+  const FieldBinding& bind(Entry& e, const Metric& m, const Key& field);
 
   EncoderOptions opt_;
-  std::unordered_map<BindKey, Binding, BindHash> bindings_;
+  std::unordered_map<MetricKey, Entry, KeyHash> entries_;
+  size_t bindings_ = 0;
   std::unordered_map<std::string, uint32_t> by_labels_;  ///< label signature → series
   std::vector<Series> series_;
   std::vector<Point> points_;  ///< scratch, reused across batches
-  BindKey probe_;              ///< scratch lookup key (keeps its name buffer)
+  MetricKey probe_;            ///< scratch lookup key (keeps its name buffer)
+  std::unique_ptr<rwpb::WriteRequest> req_;  ///< reused: cleared, not freed, between requests
 };
 
 }  // namespace routerpulse::remote_write
