@@ -7,7 +7,10 @@
 //   receiver's own request counter shows one 400), the rest of the batch lands;
 // - the real agent (internal input → this output) keeps pushing while
 //   Prometheus is stopped and started again: the gather counter's samples in
-//   Prometheus are consecutive, nothing in between is lost.
+//   Prometheus are consecutive, nothing in between is lost;
+// - HTTPS with a private CA and basic auth (Prometheus' --web.config.file): the
+//   right password lands, a wrong one is a 401 refused for good, an
+//   unverifiable certificate is a transport error (retried).
 // Nothing here sleeps to make an assertion true: it waits (bounded) for
 // Prometheus or the agent to show the expected state.
 #include <catch2/catch.hpp>
@@ -27,27 +30,51 @@ using nlohmann::json;
 
 namespace {
 
+// bcrypt (cost 4) of "s3cret", for Prometheus' basic_auth_users.
+constexpr const char* kHash = "$2b$04$YMNoKoFtcxhOaRcF8VjJruf6KZvIC4hbvFKf9heS5EBJpDzhX6jHC";
+
+std::string curl_tls(const std::string& url) {
+  std::string out;
+  if (run_command("curl -s --max-time 5 -k -u agent:s3cret '" + url + "'", &out) != 0) return {};
+  return out;
+}
+
 /// A Prometheus that only receives (no scrape jobs), on its own port and TSDB.
+/// `secure`: HTTPS with a self-signed certificate for 127.0.0.1 (dir/cert.pem)
+/// and basic auth agent:s3cret (Prometheus' --web.config.file).
 struct Receiver {
   TempDir dir;
   int port = free_port();
+  bool secure = false;
   std::unique_ptr<Process> proc;
 
-  Receiver() {
+  explicit Receiver(bool tls = false) : secure(tls) {
     std::ofstream(dir.file("prometheus.yml")) << "global:\n  evaluation_interval: 1m\n";
+    if (secure) {
+      REQUIRE(run_command("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+                          "-subj /CN=receiver -addext subjectAltName=IP:127.0.0.1 -keyout " +
+                          dir.file("key.pem") + " -out " + dir.file("cert.pem") + " 2>/dev/null") == 0);
+      std::ofstream(dir.file("web.yml")) << "tls_server_config:\n  cert_file: " << dir.file("cert.pem")
+                                         << "\n  key_file: " << dir.file("key.pem")
+                                         << "\nbasic_auth_users:\n  agent: " << kHash << "\n";
+    }
     start();
   }
   void start() {
-    proc = std::make_unique<Process>(
-        std::vector<std::string>{"prometheus", "--config.file=" + dir.file("prometheus.yml"),
-                                 "--storage.tsdb.path=" + dir.file("data"), "--web.enable-remote-write-receiver",
-                                 "--web.listen-address=127.0.0.1:" + std::to_string(port), "--log.level=warn"},
-        dir.file("prometheus.log"));
+    std::vector<std::string> argv{"prometheus", "--config.file=" + dir.file("prometheus.yml"),
+                                  "--storage.tsdb.path=" + dir.file("data"), "--web.enable-remote-write-receiver",
+                                  "--web.listen-address=127.0.0.1:" + std::to_string(port), "--log.level=warn"};
+    if (secure) argv.push_back("--web.config.file=" + dir.file("web.yml"));
+    proc = std::make_unique<Process>(argv, dir.file("prometheus.log"));
     REQUIRE(wait_for_port(port, 60s));
-    REQUIRE(wait_until([&] { return get("/-/ready").status == 200; }, 60s));
+    if (secure)
+      REQUIRE(wait_until([&] { return curl_tls(base() + "/-/ready").find("Ready") != std::string::npos; }, 60s));
+    else
+      REQUIRE(wait_until([&] { return get("/-/ready").status == 200; }, 60s));
   }
+  std::string base() const { return (secure ? "https://" : "http://") + std::string("127.0.0.1:") + std::to_string(port); }
   void stop() { proc.reset(); }  // SIGTERM: a clean shutdown (the WAL is kept)
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/api/v1/write"; }
+  std::string url() const { return base() + "/api/v1/write"; }
 
   HttpResult get(const std::string& target) {
     try {
@@ -58,9 +85,15 @@ struct Receiver {
   }
   /// Instant query: data.result (empty on any failure).
   json query(const std::string& expr) {
-    auto r = get("/api/v1/query?query=" + url_encode(expr));
-    if (r.status != 200) return json::array();
-    auto j = json::parse(r.body, nullptr, false);
+    std::string body;
+    if (secure) {
+      body = curl_tls(base() + "/api/v1/query?query=" + url_encode(expr));
+    } else {
+      auto r = get("/api/v1/query?query=" + url_encode(expr));
+      if (r.status != 200) return json::array();
+      body = r.body;
+    }
+    auto j = json::parse(body, nullptr, false);
     return j.is_object() && j["status"] == "success" ? j["data"]["result"] : json::array();
   }
   /// The receiver's own count of remote write answers with `code`.
@@ -245,4 +278,56 @@ TEST_CASE("remote_write_prometheus: the agent loses nothing while Prometheus res
   CHECK(prom.query("internal_prometheus_remote_write_requests{outcome=\"error\"} > 0").size() == 1);
   INFO(read_file(dir.file("agent.log")));
   CHECK(read_file(dir.file("agent.log")).find("rejected") == std::string::npos);
+}
+
+TEST_CASE("remote_write_prometheus: TLS with a private CA and basic auth; a wrong password is refused for good",
+          "[remote_write][prometheus][tls]") {
+  Receiver prom(true);
+  Harness h;
+  const std::string base = "url: " + prom.url() + "\nca_file: " + prom.dir.file("cert.pem") + "\n";
+  MetricBatch b;
+  Metric m("icmp", routerpulse::now_ns());
+  m.set_tag("target", "10.9.9.9").set_field("rtt_seconds", 0.042);
+  b.push_back(m);
+
+  auto good = h.create(PluginKind::output, "prometheus_remote_write",
+                       base + "basic_auth: {username: agent, password: s3cret}\n", "prometheus_remote_write/good");
+  auto& good_ctx = h.last_context();
+  h.start(*good, good_ctx);
+  auto r = h.write(dynamic_cast<Output&>(*good), good_ctx, b, 20s);
+  REQUIRE(r);
+  CHECK(r->ok);
+  auto v = prom.query("icmp_rtt_seconds{target=\"10.9.9.9\"}");
+  REQUIRE(v.size() == 1);
+  CHECK(v[0]["value"][1] == "0.042");
+
+  auto bad = h.create(PluginKind::output, "prometheus_remote_write",
+                      base + "basic_auth: {username: agent, password: wrong}\n", "prometheus_remote_write/bad");
+  auto& bad_ctx = h.last_context();
+  h.start(*bad, bad_ctx);
+  r = h.write(dynamic_cast<Output&>(*bad), bad_ctx, b, 20s);
+  REQUIRE(r);
+  CHECK(!r->ok);
+  CHECK(r->permanent);  // 401: the same request would fail again
+  CHECK_THAT(r->error, Contains("HTTP 401"));
+
+  // Without the CA the certificate cannot be verified: a transport error, retried.
+  auto untrusted = h.create(PluginKind::output, "prometheus_remote_write",
+                            "url: " + prom.url() + "\nbasic_auth: {username: agent, password: s3cret}\n",
+                            "prometheus_remote_write/untrusted");
+  auto& untrusted_ctx = h.last_context();
+  h.start(*untrusted, untrusted_ctx);
+  r = h.write(dynamic_cast<Output&>(*untrusted), untrusted_ctx, b, 20s);
+  REQUIRE(r);
+  CHECK(!r->ok);
+  CHECK(!r->permanent);
+  CHECK_THAT(r->error, Contains("TLS handshake"));
+
+  const std::string text = metrics_text(h);
+  CHECK_THAT(text, Contains("requests_total{output=\"prometheus_remote_write/good\",outcome=\"success\"} 1\n"));
+  CHECK_THAT(text, Contains("rejected_total{output=\"prometheus_remote_write/bad\",status=\"401\"} 1\n"));
+  CHECK_THAT(text, Contains("requests_total{output=\"prometheus_remote_write/untrusted\",outcome=\"error\"} 1\n"));
+  h.stop(*untrusted, untrusted_ctx);
+  h.stop(*bad, bad_ctx);
+  h.stop(*good, good_ctx);
 }
