@@ -101,9 +101,9 @@ int fork_null_receiver(int& child) {
   return port;
 }
 
-const Key kFields[] = {"download_bits_per_second",   "upload_bits_per_second",   "download_packets_per_second",
-                           "upload_packets_per_second",  "download_drops_per_second", "upload_drops_per_second",
-                           "download_errors_per_second", "upload_errors_per_second"};
+const Key kFields[] = {"download_bits_per_second",   "upload_bits_per_second",    "download_packets_per_second",
+                       "upload_packets_per_second",  "download_drops_per_second", "upload_drops_per_second",
+                       "download_errors_per_second", "upload_errors_per_second"};
 
 /// `rounds` rounds of every session, times `step_ms` apart from `t0_ns`.
 std::vector<MetricBatch> build(size_t sessions, size_t rounds, size_t batch_size, int64_t t0_ns) {
@@ -157,8 +157,7 @@ void encode_only(size_t sessions, size_t rounds) {
               miss_cpu / miss_samples * 1e6);
 }
 
-void push(const char* label, const std::string& url, size_t sessions, size_t rounds, int receiver_pid,
-          int64_t t0_ns) {
+void push(const char* label, const std::string& url, size_t sessions, size_t rounds, int receiver_pid, int64_t t0_ns) {
   auto batches = build(sessions, rounds, 5000, t0_ns);
   Harness h;
   auto c = h.create(PluginKind::output, "prometheus_remote_write",
@@ -198,8 +197,8 @@ int main() {
   std::printf("| case | samples | samples/s | agent CPU µs/sample | body / notes | receiver CPU µs/sample |\n");
   std::printf("|---|---|---|---|---|---|\n");
   encode_only(sessions, rounds);
-  push("output → null receiver (child process)",
-       "http://127.0.0.1:" + std::to_string(null_port) + "/api/v1/write", sessions, rounds, 0, 1764650000000000000);
+  push("output → null receiver (child process)", "http://127.0.0.1:" + std::to_string(null_port) + "/api/v1/write",
+       sessions, rounds, 0, 1764650000000000000);
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
 

@@ -53,8 +53,8 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsSettings& s, const Optio
 std::string basic_authorization(const std::string& user, const std::string& password) {
   const std::string plain = user + ":" + password;
   std::vector<unsigned char> out(4 * ((plain.size() + 2) / 3) + 1);
-  const int n = EVP_EncodeBlock(out.data(), reinterpret_cast<const unsigned char*>(plain.data()),
-                                static_cast<int>(plain.size()));
+  const int n =
+      EVP_EncodeBlock(out.data(), reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
   return "Basic " + std::string(reinterpret_cast<const char*>(out.data()), static_cast<size_t>(n));
 }
 

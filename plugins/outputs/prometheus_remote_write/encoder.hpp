@@ -48,16 +48,16 @@ namespace routerpulse::remote_write {
 struct EncoderOptions {
   /// Added to every series that lacks the name; names already valid.
   std::vector<std::pair<std::string, std::string>> external_labels;
-  bool base_units = true;             ///< as the prometheus output's option
+  bool base_units = true;              ///< as the prometheus output's option
   size_t max_samples_per_send = 2000;  ///< > 0
   size_t max_cached_series = 1000000;
 };
 
 /// One request body and what it carries.
 struct EncodedRequest {
-  std::string body;    ///< snappy block format of the serialized WriteRequest
-  size_t samples = 0;  ///< samples in it
-  size_t series = 0;   ///< TimeSeries in it
+  std::string body;      ///< snappy block format of the serialized WriteRequest
+  size_t samples = 0;    ///< samples in it
+  size_t series = 0;     ///< TimeSeries in it
   size_t raw_bytes = 0;  ///< serialized size before compression
 };
 
@@ -115,8 +115,8 @@ class Encoder {
   size_t bindings_ = 0;
   std::unordered_map<std::string, uint32_t> by_labels_;  ///< label signature → series
   std::vector<Series> series_;
-  std::vector<Point> points_;  ///< scratch, reused across batches
-  MetricKey probe_;            ///< scratch lookup key (keeps its name buffer)
+  std::vector<Point> points_;                ///< scratch, reused across batches
+  MetricKey probe_;                          ///< scratch lookup key (keeps its name buffer)
   std::unique_ptr<rwpb::WriteRequest> req_;  ///< reused: cleared, not freed, between requests
 };
 

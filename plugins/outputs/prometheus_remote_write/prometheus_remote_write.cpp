@@ -57,13 +57,14 @@ class RemoteWriteOutput final : public Output {
         log_(ctx.log, ctx.clock, std::chrono::seconds(30)),
         endpoint_(ctx.health.sub("endpoint")),
         ok_(ctx.self_metrics.counter("requests_total", "Remote write requests by outcome", {{"outcome", "success"}})),
-        retried_(ctx.self_metrics.counter("requests_total", "Remote write requests by outcome", {{"outcome", "retry"}})),
+        retried_(
+            ctx.self_metrics.counter("requests_total", "Remote write requests by outcome", {{"outcome", "retry"}})),
         rejected_(
             ctx.self_metrics.counter("requests_total", "Remote write requests by outcome", {{"outcome", "rejected"}})),
         errors_(ctx.self_metrics.counter("requests_total", "Remote write requests by outcome", {{"outcome", "error"}})),
         samples_sent_(ctx.self_metrics.counter("samples_sent_total", "Samples in requests the receiver accepted")),
-        samples_rejected_(ctx.self_metrics.counter(
-            "samples_rejected_total", "Samples in requests the receiver refused for good (4xx): dropped")),
+        samples_rejected_(ctx.self_metrics.counter("samples_rejected_total",
+                                                   "Samples in requests the receiver refused for good (4xx): dropped")),
         strings_(ctx.self_metrics.counter("string_fields_skipped_total",
                                           "String fields left out (remote write samples are numbers)")),
         bytes_(ctx.self_metrics.counter("bytes_sent_total", "Request body bytes sent (snappy compressed)")),
@@ -191,8 +192,7 @@ class RemoteWriteOutput final : public Output {
   Encoder encoder_;
   RateLimitedLog log_;
   HealthScope endpoint_;
-  Counter &ok_, &retried_, &rejected_, &errors_, &samples_sent_, &samples_rejected_, &strings_, &bytes_,
-      &connections_;
+  Counter &ok_, &retried_, &rejected_, &errors_, &samples_sent_, &samples_rejected_, &strings_, &bytes_, &connections_;
   Histogram& latency_;
   Gauge& series_;
   std::map<int, Counter*> rejected_by_status_;

@@ -46,8 +46,7 @@ Settings parse_settings(const Options& o) {
     auto pass = ba.get_optional_string("password");
     ba.check_unknown();
     if (!user || user->empty()) throw o.error("basic_auth", "needs a username");
-    if (user->find(':') != std::string::npos)
-      throw ba.error("username", "cannot contain ':' (RFC 7617 §2)");
+    if (user->find(':') != std::string::npos) throw ba.error("username", "cannot contain ':' (RFC 7617 §2)");
     s.authorization = httpc::basic_authorization(*user, pass.value_or(""));
   }
   if (auto token = o.optional_str("bearer_token")) {
@@ -64,8 +63,8 @@ Settings parse_settings(const Options& o) {
     if (v.find_first_of("\r\n") != std::string::npos)
       throw o.error("headers", k + ": a header value cannot contain a line break");
     const std::string l = lower(k);
-    if (l == "host" || l == "content-length" || l == "transfer-encoding" || l == "connection" ||
-        l == "content-type" || l == "content-encoding" || l == "x-prometheus-remote-write-version")
+    if (l == "host" || l == "content-length" || l == "transfer-encoding" || l == "connection" || l == "content-type" ||
+        l == "content-encoding" || l == "x-prometheus-remote-write-version")
       throw o.error("headers", k + " is set by the output itself");
     if (l == "authorization" && !s.authorization.empty())
       throw o.error("headers", "Authorization is set by basic_auth / bearer_token already");

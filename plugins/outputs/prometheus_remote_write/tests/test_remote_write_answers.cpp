@@ -28,15 +28,15 @@ MetricBatch four_series() {
 
 }  // namespace
 
-TEST_CASE("remote_write_answers: headers, 503/429 retried, delivered requests not sent again",
-          "[remote_write]") {
+TEST_CASE("remote_write_answers: headers, 503/429 retried, delivered requests not sent again", "[remote_write]") {
   TempDir dir;
   Receiver rx(dir);
   rx.plan(json::array({{{"status", 200}}, {{"status", 503}, {"retry_after", "1"}, {"body", "busy"}}}));
   Harness h;
   auto c = h.create(PluginKind::output, "prometheus_remote_write",
-                    "url: " + rx.url() + "\nmax_samples_per_send: 2\nbearer_token: t0ken\n"
-                                         "headers: {X-Scope-OrgID: isp}\n");
+                    "url: " + rx.url() +
+                        "\nmax_samples_per_send: 2\nbearer_token: t0ken\n"
+                        "headers: {X-Scope-OrgID: isp}\n");
   auto& ctx = h.last_context();
   h.start(*c, ctx);
   auto& out = dynamic_cast<Output&>(*c);

@@ -61,9 +61,12 @@ struct Receiver {
     start();
   }
   void start() {
-    std::vector<std::string> argv{"prometheus", "--config.file=" + dir.file("prometheus.yml"),
-                                  "--storage.tsdb.path=" + dir.file("data"), "--web.enable-remote-write-receiver",
-                                  "--web.listen-address=127.0.0.1:" + std::to_string(port), "--log.level=warn"};
+    std::vector<std::string> argv{"prometheus",
+                                  "--config.file=" + dir.file("prometheus.yml"),
+                                  "--storage.tsdb.path=" + dir.file("data"),
+                                  "--web.enable-remote-write-receiver",
+                                  "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                                  "--log.level=warn"};
     if (secure) argv.push_back("--web.config.file=" + dir.file("web.yml"));
     proc = std::make_unique<Process>(argv, dir.file("prometheus.log"));
     REQUIRE(wait_for_port(port, 60s));
@@ -72,7 +75,9 @@ struct Receiver {
     else
       REQUIRE(wait_until([&] { return get("/-/ready").status == 200; }, 60s));
   }
-  std::string base() const { return (secure ? "https://" : "http://") + std::string("127.0.0.1:") + std::to_string(port); }
+  std::string base() const {
+    return (secure ? "https://" : "http://") + std::string("127.0.0.1:") + std::to_string(port);
+  }
   void stop() { proc.reset(); }  // SIGTERM: a clean shutdown (the WAL is kept)
   std::string url() const { return base() + "/api/v1/write"; }
 
@@ -129,7 +134,9 @@ TEST_CASE("remote_write_prometheus: demo series arrive with labels and values; a
   MetricBatch b;
   for (const char* user : {"alice", "bob \"the\" builder"}) {
     Metric m("pppoe_traffic", now, MetricType::gauge);
-    m.set_tag("router", "pop1-r1").set_tag("pppoe_user", user).set_tag("interface", std::string("<pppoe-") + user + ">");
+    m.set_tag("router", "pop1-r1")
+        .set_tag("pppoe_user", user)
+        .set_tag("interface", std::string("<pppoe-") + user + ">");
     m.set_field("download_bits_per_second", uint64_t{user[0] == 'a' ? 12000000u : 3000000u});
     m.set_field("upload_bits_per_second", uint64_t{640000});
     b.push_back(m);
@@ -198,7 +205,7 @@ TEST_CASE("remote_write_prometheus: demo series arrive with labels and values; a
   REQUIRE(r);
   CHECK(r->ok);
   CHECK(prom.write_answers("400") == before + 2);
-  CHECK(prom.query("icmp_rtt_seconds{target=\"10.0.0.2\"}").empty());     // in the refused request
+  CHECK(prom.query("icmp_rtt_seconds{target=\"10.0.0.2\"}").empty());      // in the refused request
   CHECK(prom.query("icmp_rtt_seconds{target=\"10.0.0.5\"}").size() == 1);  // in the second one
   text = metrics_text(h);
   CHECK_THAT(text, Contains("samples_rejected_total{output=\"prometheus_remote_write\"} 5\n"));
@@ -245,8 +252,8 @@ TEST_CASE("remote_write_prometheus: the agent loses nothing while Prometheus res
   REQUIRE(at_stop >= 5);
   // The agent keeps gathering into the output's buffer: wait for failed writes
   // in its log and for 10 more gathers (1 s at 100 ms) before Prometheus is back.
-  REQUIRE(wait_until([&] { return read_file(dir.file("agent.log")).find("will be retried") != std::string::npos; },
-                     30s));
+  REQUIRE(
+      wait_until([&] { return read_file(dir.file("agent.log")).find("will be retried") != std::string::npos; }, 30s));
   REQUIRE(wait_until([&] { return agent_gathers() >= at_stop + 10; }, 30s));
   CHECK(latest() == -1);  // Prometheus is down
   const double outage_end = agent_gathers();
@@ -272,7 +279,7 @@ TEST_CASE("remote_write_prometheus: the agent loses nothing while Prometheus res
     if (b != a + 1) ++gaps;
   }
   CHECK(gaps == 0);
-  CHECK(std::stod(values[0][1].get<std::string>()) <= 1);  // from the first gather on
+  CHECK(std::stod(values[0][1].get<std::string>()) <= 1);                               // from the first gather on
   CHECK(std::stod(values[values.size() - 1][1].get<std::string>()) >= outage_end + 5);  // past the outage
   // The outage was seen by the output (connection errors) and is in Prometheus too.
   CHECK(prom.query("internal_prometheus_remote_write_requests{outcome=\"error\"} > 0").size() == 1);

@@ -94,8 +94,8 @@ TEST_CASE("remote_write encoder: labels, names, values and timestamps of the pro
   // a counter gets _total; the metric without tags still gets the external labels
   REQUIRE(by_name.count("iface_rx_bytes_total"));
   CHECK(labels(*by_name["iface_rx_bytes_total"]) ==
-        std::map<std::string, std::string>{{"__name__", "iface_rx_bytes_total"}, {"pop", "pop1"},
-                                           {"router", "from-config"}});
+        std::map<std::string, std::string>{
+            {"__name__", "iface_rx_bytes_total"}, {"pop", "pop1"}, {"router", "from-config"}});
   CHECK(by_name["iface_rx_bytes_total"]->samples(0).value() == 18446744073709551615.0);
 
   // The same labels as the prometheus output's exposition (one mapping).
