@@ -89,11 +89,12 @@ std::vector<EncodedRequest> Encoder::encode(const BatchView& batch, int64_t now_
       if (!e) e = &entry(m);
       const FieldBinding& b = bind(*e, m, f.key);
       const double v = std::visit([](auto x) { return static_cast<double>(x); }, prom::scaled(*sample, b.factor));
-      points_.push_back(Point{b.series, ms, v});
+      points_.push_back(Point{static_cast<uint32_t>(b.series % opt_.lanes), b.series, ms, v});
     }
   }
   stats.samples += points_.size();
   std::stable_sort(points_.begin(), points_.end(), [](const Point& a, const Point& b) {
+    if (a.lane != b.lane) return a.lane < b.lane;
     return a.series != b.series ? a.series < b.series : a.time_ms < b.time_ms;
   });
 
@@ -104,9 +105,10 @@ std::vector<EncodedRequest> Encoder::encode(const BatchView& batch, int64_t now_
     req->Clear();  // keeps the cleared TimeSeries / Label / Sample objects for reuse
     const size_t end = std::min(points_.size(), i + opt_.max_samples_per_send);
     EncodedRequest r;
+    r.lane = points_[i].lane;
     rwpb::TimeSeries* ts = nullptr;
     uint32_t current = 0;
-    for (; i < end; ++i) {
+    for (; i < end && points_[i].lane == r.lane; ++i) {
       const Point& p = points_[i];
       if (!ts || p.series != current) {
         current = p.series;

@@ -15,7 +15,10 @@
 //    samples of a batch are cut into requests of at most
 //    `max_samples_per_send` samples, in series order, so a series' samples
 //    span consecutive requests in time order — sent one after another they
-//    reach the receiver in order (the spec's per-series ordering rule).
+//    reach the receiver in order (the spec's per-series ordering rule);
+//  - with `lanes` > 1 every series belongs to one lane (its index modulo
+//    `lanes`, like Prometheus' shards) and each request carries series of one
+//    lane only: lanes may be sent in parallel, the requests of a lane in order.
 //
 // Cost: a series is bound once per (TagSet, metric name, type, field key): its
 // labels are rendered and looked up by content, so TagSets that render alike
@@ -50,6 +53,7 @@ struct EncoderOptions {
   std::vector<std::pair<std::string, std::string>> external_labels;
   bool base_units = true;              ///< as the prometheus output's option
   size_t max_samples_per_send = 2000;  ///< > 0
+  size_t lanes = 1;                    ///< > 0: requests that may be in flight together
   size_t max_cached_series = 1000000;
 };
 
@@ -59,6 +63,7 @@ struct EncodedRequest {
   size_t samples = 0;    ///< samples in it
   size_t series = 0;     ///< TimeSeries in it
   size_t raw_bytes = 0;  ///< serialized size before compression
+  size_t lane = 0;       ///< < EncoderOptions::lanes; a lane's requests are in sending order
 };
 
 struct EncodeStats {
@@ -80,6 +85,7 @@ class Encoder {
 
  private:
   struct Point {
+    uint32_t lane;
     uint32_t series;
     int64_t time_ms;
     double value;

@@ -5,13 +5,16 @@
 // (plugins/common/prom); the HTTP client, TLS and the answer classification
 // are the webhook output's (plugins/common/httpc). See README.md.
 //
-// One write = the batch's requests (encoder.hpp), sent one after another on
-// a keep-alive connection so that every series' samples arrive in time order.
+// One write = the batch's requests (encoder.hpp) in `concurrency` lanes: each
+// series belongs to one lane, a lane's requests are sent one after another
+// (so every series' samples arrive in time order), lanes in parallel on up to
+// `concurrency` keep-alive connections.
 // Answers (spec "Retries & Backoff"; httpc/delivery.hpp):
 //   2xx          → the request is delivered;
-//   5xx, 429, 408, network errors, timeouts → the write fails and the engine
-//                  retries the batch with backoff (Retry-After honoured); the
-//                  requests already delivered are not sent again;
+//   5xx, 429, 408, network errors, timeouts → no further request is started,
+//                  the write fails once those in flight are answered, and the
+//                  engine retries the batch with backoff (Retry-After honoured);
+//                  requests already answered for good are not sent again;
 //   other 4xx    → that request's samples are dropped and counted (e.g. 400
 //                  "out of order sample"), never retried; the rest go on.
 // The write is rejected (counted by the engine) only when every request of
@@ -41,6 +44,7 @@ EncoderOptions encoder_options(const Settings& s) {
   e.external_labels = s.external_labels;
   e.base_units = s.base_units;
   e.max_samples_per_send = s.max_samples_per_send;
+  e.lanes = s.concurrency;
   return e;
 }
 
@@ -78,7 +82,8 @@ class RemoteWriteOutput final : public Output {
 
   void start() override {
     client_ = std::make_shared<httpc::HttpClient>(
-        ctx_.strand, ctx_.clock, httpc::ClientOptions{s_.url, tls_, s_.timeout, 1, s_.idle_timeout, 1 << 20});
+        ctx_.strand, ctx_.clock,
+        httpc::ClientOptions{s_.url, tls_, s_.timeout, s_.concurrency, s_.idle_timeout, 1 << 20});
   }
 
   void stop(std::function<void()> done) override {
@@ -96,32 +101,36 @@ class RemoteWriteOutput final : public Output {
     if (reqs.empty()) return done(WriteResult::success());
     auto round = std::make_shared<Round>();
     round->gen = ++gen_;  // a round the engine gave up on (write timeout) stops sending
+    round->lanes.resize(s_.concurrency);
+    for (size_t i = 0; i < reqs.size(); ++i) round->lanes[reqs[i].lane].push_back(i);
+    round->pos.assign(s_.concurrency, 0);
     round->reqs = std::move(reqs);
     round->done = std::move(done);
-    next(std::move(round));
+    for (size_t lane = 0; lane < round->lanes.size(); ++lane) next(round, lane);
+    if (round->in_flight == 0) finish(*round);  // nothing left to send (all delivered before)
   }
 
  private:
   struct Round {
     std::vector<EncodedRequest> reqs;
-    size_t at = 0, refused = 0;
+    std::vector<std::vector<size_t>> lanes;  ///< per lane: indices into reqs, in sending order
+    std::vector<size_t> pos;                 ///< per lane: the next position in lanes[lane]
+    size_t in_flight = 0, refused = 0;
     uint64_t gen = 0;
-    std::string why;  ///< first refusal
+    bool retry = false;       ///< a request must be retried: start no more, fail the write
+    Duration retry_after{0};  ///< the longest Retry-After of those
+    std::string why;          ///< first retry reason, else first refusal
     std::function<void(WriteResult)> done;
   };
 
-  /// Sends the round's next request not delivered before, or finishes.
-  void next(std::shared_ptr<Round> r) {
-    while (r->at < r->reqs.size() && delivered_.count(std::hash<std::string>()(r->reqs[r->at].body))) ++r->at;
-    if (r->at == r->reqs.size()) {
-      delivered_.clear();  // the batch is finished
-      auto done = std::move(r->done);
-      if (r->refused == r->reqs.size()) return done(WriteResult::rejected(r->why));
-      return done(WriteResult::success());
-    }
-    if (!client_) return r->done(WriteResult::failure("stopped"));
-    if (r->gen != gen_) return r->done(WriteResult::failure("superseded by a newer write"));
-    EncodedRequest& req = r->reqs[r->at];
+  /// Sends the lane's next request not answered for good before (if any).
+  void next(const std::shared_ptr<Round>& r, size_t lane) {
+    if (r->retry || r->gen != gen_ || !client_) return;
+    auto& ids = r->lanes[lane];
+    size_t& at = r->pos[lane];
+    while (at < ids.size() && delivered_.count(std::hash<std::string>()(r->reqs[ids[at]].body))) ++at;
+    if (at == ids.size()) return;
+    EncodedRequest& req = r->reqs[ids[at]];
     const size_t id = std::hash<std::string>()(req.body);
     httpc::Request h{http::verb::post, s_.url.target, 11};
     h.set(http::field::user_agent, "routerpulse/" ROUTERPULSE_VERSION);
@@ -134,33 +143,35 @@ class RemoteWriteOutput final : public Output {
     h.keep_alive(true);
     h.prepare_payload();
     bytes_.inc(h.body().size());
+    ++r->in_flight;
     const auto started = ctx_.clock.steady_now();
     const uint64_t opened_before = client_->connections_opened();
-    client_->send(std::move(h), guard([this, r = std::move(r), id, started, opened_before](httpc::HttpOutcome out) {
+    client_->send(std::move(h), guard([this, r, lane, id, started, opened_before](httpc::HttpOutcome out) {
                     if (client_ && client_->connections_opened() > opened_before)
                       connections_.inc(client_->connections_opened() - opened_before);
                     latency_.observe(std::chrono::duration<double>(ctx_.clock.steady_now() - started).count());
-                    answered(std::move(r), id, out);
+                    answered(r, lane, id, out);
                   }));
   }
 
-  void answered(std::shared_ptr<Round> r, size_t id, const httpc::HttpOutcome& out) {
+  void answered(const std::shared_ptr<Round>& r, size_t lane, size_t id, const httpc::HttpOutcome& out) {
+    --r->in_flight;
     const auto c = httpc::classify(out, ctx_.clock.now_ns() / 1000000000);
-    const EncodedRequest& req = r->reqs[r->at];
+    const EncodedRequest& req = r->reqs[r->lanes[lane][r->pos[lane]]];
     switch (c.verdict) {
       case httpc::Verdict::success:
         ok_.inc();
         samples_sent_.inc(req.samples);
         endpoint_.set(HealthState::healthy);
         break;
-      case httpc::Verdict::retry: {
+      case httpc::Verdict::retry:
         (out.error.empty() ? retried_ : errors_).inc();
         endpoint_.set(HealthState::degraded, c.why);
         log_.log(spdlog::level::warn, "retry", "remote write to " + s_.url.host_header + " will be retried: " + c.why);
-        auto done = std::move(r->done);
-        return done(c.retry_after > Duration::zero() ? WriteResult::retry_later(c.why, c.retry_after)
-                                                     : WriteResult::failure(c.why));
-      }
+        if (!r->retry) r->why = c.why;
+        r->retry = true;
+        r->retry_after = std::max(r->retry_after, c.retry_after);
+        break;
       case httpc::Verdict::rejected:
       case httpc::Verdict::gone:
         rejected_.inc();
@@ -173,9 +184,26 @@ class RemoteWriteOutput final : public Output {
                      " samples, not retried: " + c.why);
         break;
     }
-    delivered_.insert(id);  // answered for good: not sent again if a later request fails
-    ++r->at;
-    next(std::move(r));
+    if (c.verdict != httpc::Verdict::retry) {
+      delivered_.insert(id);  // answered for good: not sent again when the batch is retried
+      ++r->pos[lane];
+      next(r, lane);
+    }
+    if (r->in_flight == 0) finish(*r);
+  }
+
+  /// Every lane is done, or stopped after a request to retry.
+  void finish(Round& r) {
+    if (!r.done) return;
+    auto done = std::move(r.done);
+    r.done = nullptr;
+    if (r.gen != gen_ || !client_) return done(WriteResult::failure("stopped or superseded by a newer write"));
+    if (r.retry)
+      return done(r.retry_after > Duration::zero() ? WriteResult::retry_later(r.why, r.retry_after)
+                                                   : WriteResult::failure(r.why));
+    delivered_.clear();  // the batch is finished
+    if (r.refused > 0 && r.refused == r.reqs.size()) return done(WriteResult::rejected(r.why));
+    done(WriteResult::success());
   }
 
   Counter& rejected_status(int status) {

@@ -27,6 +27,7 @@ Settings parse_settings(const Options& o) {
   if (!url) throw o.error("url", err);
   s.url = *url;
   s.max_samples_per_send = static_cast<size_t>(o.integer("max_samples_per_send"));
+  s.concurrency = static_cast<size_t>(o.integer("concurrency"));
   s.base_units = o.boolean("base_units");
   s.idle_timeout = o.duration("idle_timeout");
   s.timeout = o.duration("timeout");  // the engine's write timeout is also each request's deadline

@@ -28,6 +28,12 @@ inline constexpr OptionSpec kOptions[] = {
      .doc = "samples per request at most; a bigger batch becomes several requests, sent in order",
      .min = 1,
      .max = 1000000},
+    {.name = "concurrency",
+     .type = OptionType::integer,
+     .default_value = "1",
+     .doc = "requests in flight at most (series are spread over this many ordered lanes and connections)",
+     .min = 1,
+     .max = 64},
     {.name = "base_units",
      .type = OptionType::boolean,
      .default_value = "true",
@@ -61,6 +67,7 @@ struct Settings {
   httpc::Url url;
   std::vector<std::pair<std::string, std::string>> external_labels;
   size_t max_samples_per_send = 2000;
+  size_t concurrency = 1;
   bool base_units = true;
   std::string authorization;  ///< the Authorization header value, or empty
   std::vector<std::pair<std::string, std::string>> headers;

@@ -213,6 +213,35 @@ TEST_CASE("remote_write_prometheus: demo series arrive with labels and values; a
   h.stop(*c, ctx);
 }
 
+TEST_CASE("remote_write_prometheus: concurrency 4 spreads series over parallel lanes, every sample lands in order",
+          "[remote_write][prometheus]") {
+  Receiver prom;
+  Harness h;
+  auto c = h.create(PluginKind::output, "prometheus_remote_write",
+                    "url: " + prom.url() + "\nconcurrency: 4\nmax_samples_per_send: 50\n");
+  auto& ctx = h.last_context();
+  h.start(*c, ctx);
+  const int64_t t0 = routerpulse::now_ns() - 10'000'000'000;
+  MetricBatch b;
+  for (int64_t t = 2; t >= 0; --t)  // 3 samples per series, newest first in the batch
+    for (int i = 0; i < 200; ++i) {
+      Metric m("lanes", t0 + t * 1'000'000'000);
+      m.set_tag("target", std::to_string(i)).set_field("v", static_cast<double>(t));
+      b.push_back(m);
+    }
+  auto r = h.write(dynamic_cast<Output&>(*c), ctx, b, 20s);
+  REQUIRE(r);
+  CHECK(r->ok);
+  CHECK(prom.write_answers("400") == 0);
+  auto n = prom.query("count(count_over_time(lanes_v[5m]) == 3)");  // every series has its 3 samples
+  REQUIRE(n.size() == 1);
+  CHECK(n[0]["value"][1] == "200");
+  std::string text = metrics_text(h);
+  CHECK_THAT(text, Contains("samples_sent_total{output=\"prometheus_remote_write\"} 600\n"));
+  CHECK_THAT(text, Contains("requests_total{output=\"prometheus_remote_write\",outcome=\"success\"} 12\n"));
+  h.stop(*c, ctx);
+}
+
 TEST_CASE("remote_write_prometheus: the agent loses nothing while Prometheus restarts", "[remote_write][agent]") {
   Receiver prom;
   TempDir dir;

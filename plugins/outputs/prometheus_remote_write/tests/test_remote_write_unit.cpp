@@ -201,3 +201,45 @@ TEST_CASE("remote_write options: errors name the option", "[remote_write]") {
   CHECK_THAT(bad(url + "max_samples_per_send: 0"), Contains(":2:"));  // file:line:col of the value
   CHECK(httpc::basic_authorization("Aladdin", "open sesame") == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");  // RFC 7617 §2
 }
+
+TEST_CASE("remote_write encoder: lanes keep each series in one lane, in order", "[remote_write]") {
+  EncoderOptions opt;
+  opt.max_samples_per_send = 5;
+  opt.lanes = 3;
+  Encoder enc(opt);
+  MetricBatch b;
+  for (int64_t t = 4; t >= 1; --t)  // newest first in the batch
+    for (int i = 0; i < 10; ++i) {
+      Metric m("icmp", kT0 + t * 1000000000);
+      m.set_tag("target", "10.0.0." + std::to_string(i)).set_field("rtt_seconds", static_cast<double>(t));
+      b.push_back(m);
+    }
+  EncodeStats st;
+  auto reqs = enc.encode(b, 0, st);
+  std::map<std::string, size_t> lane_of;
+  std::map<std::string, std::vector<int64_t>> times;
+  size_t last_lane = 0, total = 0;
+  for (const auto& r : reqs) {
+    CHECK(r.lane < 3);
+    CHECK(r.lane >= last_lane);  // grouped by lane, a lane's requests in sending order
+    last_lane = r.lane;
+    CHECK(r.samples <= 5);
+    auto w = decode(r);
+    for (const auto& ts : w.timeseries()) {
+      const std::string target = labels(ts)["target"];
+      auto [it, fresh] = lane_of.emplace(target, r.lane);
+      CHECK(it->second == r.lane);  // a series never changes lane
+      for (const auto& s : ts.samples()) times[target].push_back(s.timestamp());
+      total += static_cast<size_t>(ts.samples_size());
+    }
+  }
+  CHECK(total == 40);
+  CHECK(lane_of.size() == 10);
+  std::set<size_t> used;
+  for (auto& [t, l] : lane_of) used.insert(l);
+  CHECK(used.size() == 3);
+  for (auto& [target, ts] : times) {
+    CHECK(ts.size() == 4);
+    CHECK(std::is_sorted(ts.begin(), ts.end()));
+  }
+}
