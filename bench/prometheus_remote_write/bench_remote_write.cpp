@@ -9,6 +9,7 @@
 //               minimal HTTP/1.1 receiver in a CHILD process (Beast, answers
 //               204): this process' CPU is the output's cost, the receiver's
 //               is not counted
+//   (each also with concurrency: 4 — four ordered lanes in parallel)
 //   prometheus  the same to a real Prometheus (--web.enable-remote-write-receiver,
 //               own TSDB in /tmp, loopback port): the agent side's CPU and
 //               Prometheus' CPU (from /proc/<pid>/stat) per sample
@@ -132,7 +133,9 @@ std::vector<MetricBatch> build(size_t sessions, size_t rounds, size_t batch_size
 
 void encode_only(size_t sessions, size_t rounds) {
   auto batches = build(sessions, rounds, 1000, 1764650000000000000);
-  remote_write::Encoder enc(remote_write::EncoderOptions{{{"pop", "pop1"}}, true, 2000, 1000000});
+  remote_write::EncoderOptions eo;
+  eo.external_labels = {{"pop", "pop1"}};
+  remote_write::Encoder enc(eo);  // defaults: 2000 samples per request, one lane
   remote_write::EncodeStats st;
   size_t bytes = 0, raw = 0;
   // The first round binds every series (cache misses); measure it separately.
@@ -157,11 +160,12 @@ void encode_only(size_t sessions, size_t rounds) {
               miss_cpu / miss_samples * 1e6);
 }
 
-void push(const char* label, const std::string& url, size_t sessions, size_t rounds, int receiver_pid, int64_t t0_ns) {
+void push(const char* label, const std::string& url, const std::string& extra, size_t sessions, size_t rounds,
+          int receiver_pid, int64_t t0_ns) {
   auto batches = build(sessions, rounds, 5000, t0_ns);
   Harness h;
   auto c = h.create(PluginKind::output, "prometheus_remote_write",
-                    "url: " + url + "\nexternal_labels: {pop: pop1}\ntimeout: 60s\n");
+                    "url: " + url + "\nexternal_labels: {pop: pop1}\ntimeout: 60s\n" + extra);
   auto& ctx = h.last_context();
   h.start(*c, ctx);
   auto& out = dynamic_cast<Output&>(*c);
@@ -197,8 +201,10 @@ int main() {
   std::printf("| case | samples | samples/s | agent CPU µs/sample | body / notes | receiver CPU µs/sample |\n");
   std::printf("|---|---|---|---|---|---|\n");
   encode_only(sessions, rounds);
-  push("output → null receiver (child process)", "http://127.0.0.1:" + std::to_string(null_port) + "/api/v1/write",
-       sessions, rounds, 0, 1764650000000000000);
+  const std::string null_url = "http://127.0.0.1:" + std::to_string(null_port) + "/api/v1/write";
+  push("output → null receiver (child process)", null_url, "", sessions, rounds, 0, 1764650000000000000);
+  push("output → null receiver, concurrency: 4", null_url, "concurrency: 4\n", sessions, rounds, 0,
+       1764650000000000000);
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
 
@@ -212,8 +218,11 @@ int main() {
   if (!wait_for_port(port, std::chrono::seconds(60))) return 1;
   std::this_thread::sleep_for(std::chrono::seconds(2));  // TSDB ready (not an assertion: a benchmark warm-up)
   // Samples from a few minutes ago, one round a second: in order and inside Prometheus' head block.
-  const int64_t t0 = (routerpulse::now_ns() / 1000000000 - static_cast<int64_t>(rounds) - 60) * 1000000000;
-  push("output → Prometheus 2.42 (real TSDB)", "http://127.0.0.1:" + std::to_string(port) + "/api/v1/write", sessions,
-       rounds, prom.pid(), t0);
+  // The second run continues the same series right after the first one's rounds.
+  const int64_t t0 = (routerpulse::now_ns() / 1000000000 - 2 * static_cast<int64_t>(rounds) - 60) * 1000000000;
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/api/v1/write";
+  push("output → Prometheus 2.42 (real TSDB)", url, "", sessions, rounds, prom.pid(), t0);
+  push("output → Prometheus 2.42, concurrency: 4", url, "concurrency: 4\n", sessions, rounds, prom.pid(),
+       t0 + static_cast<int64_t>(rounds) * 1000000000);
   return 0;
 }
