@@ -61,7 +61,7 @@
 #include "routerpulse/batch_view.hpp"
 #include "routerpulse/clock.hpp"
 #include "routerpulse/metric.hpp"
-#include "series_naming.hpp"
+#include "prom/series_naming.hpp"
 #include "tag_table.hpp"
 
 namespace routerpulse::prom {

@@ -10,9 +10,8 @@
 #include <boost/beast/http/field.hpp>
 
 #include "alertmanager.hpp"
-#include "delivery.hpp"
 #include "routerpulse/gzip.hpp"
-#include "http_client.hpp"
+#include "httpc/http_client.hpp"
 #include "routerpulse/plugin.hpp"
 #include "routerpulse/rate_limited_log.hpp"
 #include "signing.hpp"
@@ -24,30 +23,6 @@ namespace {
 
 namespace http = boost::beast::http;
 namespace ssl = boost::asio::ssl;
-
-std::shared_ptr<ssl::context> make_tls(const Settings& s, const Options& o) {
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-  boost::system::error_code ec;
-  if (s.insecure) {
-    ctx->set_verify_mode(ssl::verify_none);
-  } else {
-    ctx->set_verify_mode(ssl::verify_peer);
-    if (s.ca_file.empty())
-      ctx->set_default_verify_paths(ec);
-    else
-      ctx->load_verify_file(s.ca_file, ec);
-    if (ec) throw o.error(s.ca_file.empty() ? "url" : "ca_file", "cannot load CA certificates: " + ec.message());
-  }
-  if (!s.cert_file.empty()) {
-    ctx->use_certificate_chain_file(s.cert_file, ec);
-    if (ec) throw o.error("cert_file", "cannot load " + s.cert_file + ": " + ec.message());
-    ctx->use_private_key_file(s.key_file, ssl::context::pem, ec);
-    if (ec) throw o.error("key_file", "cannot load " + s.key_file + ": " + ec.message());
-  }
-  return ctx;
-}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -80,11 +55,10 @@ class WebhookOutput final : public Output {
         resends_(ctx.self_metrics.counter("alert_resends_total", "alertmanager: re-send rounds")),
         ignored_(ctx.self_metrics.counter("metrics_ignored_total", "alertmanager: metrics that are not alert events")),
         resend_timer_(ctx.clock.make_timer(ctx.strand)) {
-    if (!s_.ca_file.empty()) s_.ca_file = ctx.resolve_path(s_.ca_file);
-    if (!s_.cert_file.empty()) s_.cert_file = ctx.resolve_path(s_.cert_file);
-    if (!s_.key_file.empty()) s_.key_file = ctx.resolve_path(s_.key_file);
+    for (std::string* f : {&s_.tls.ca_file, &s_.tls.cert_file, &s_.tls.key_file})
+      if (!f->empty()) *f = ctx.resolve_path(*f);
     method_ = s_.method == "PUT" ? http::verb::put : http::verb::post;
-    if (s_.url.tls) tls_ = make_tls(s_, o);
+    if (s_.url.tls) tls_ = make_tls_context(s_.tls, o);
     if (s_.format == "template") {
       std::string text = s_.template_text;
       if (!s_.template_file.empty()) {

@@ -43,20 +43,8 @@ Settings parse_settings(const Options& o) {
   s.max_connections = static_cast<size_t>(o.integer("max_connections"));
   s.idle_timeout = o.duration("idle_timeout");
   s.timeout = o.duration("timeout");  // the engine's write timeout is also each request's deadline
-  s.ca_file = o.optional_str("ca_file").value_or("");
-  s.insecure = o.boolean("tls_insecure_skip_verify");
-  s.cert_file = o.optional_str("cert_file").value_or("");
-  s.key_file = o.optional_str("key_file").value_or("");
   s.gzip = o.boolean("gzip");
-  if (!s.url.tls) {
-    for (const char* k : {"ca_file", "cert_file", "key_file"})
-      if (o.has(k)) throw o.error(k, "needs an https:// url");
-    if (s.insecure) throw o.error("tls_insecure_skip_verify", "needs an https:// url");
-  }
-  if (s.cert_file.empty() != s.key_file.empty())
-    throw o.error(s.cert_file.empty() ? "key_file" : "cert_file", "cert_file and key_file go together");
-  if (s.insecure && !s.ca_file.empty())
-    throw o.error("tls_insecure_skip_verify", "contradicts ca_file: verify with ca_file, or skip verification");
+  s.tls = parse_tls(o, s.url.tls);
 
   if (o.has("signing")) {
     Options sig = o.child("signing");

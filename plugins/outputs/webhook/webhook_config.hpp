@@ -9,10 +9,15 @@
 #include <vector>
 
 #include "routerpulse/config.hpp"
+#include "httpc/tls.hpp"
+#include "httpc/url.hpp"
 #include "template_format.hpp"
-#include "url.hpp"
 
 namespace routerpulse::webhook {
+
+// The HTTP client, URL, answer classification and TLS are shared with other
+// outputs (plugins/common/httpc).
+using namespace routerpulse::httpc;
 
 inline constexpr OptionSpec kOptions[] = {
     {.name = "url",
@@ -98,8 +103,8 @@ struct Settings {
   std::vector<std::pair<std::string, std::string>> headers;
   size_t max_connections = 4;
   Duration idle_timeout{}, timeout{};
-  std::string ca_file, cert_file, key_file;  // resolved by the constructor
-  bool insecure = false, gzip = false;
+  TlsSettings tls;  // paths resolved by the constructor
+  bool gzip = false;
   std::optional<std::string> standard_key;  ///< decoded whsec_ secret
   std::optional<std::string> github_secret;
   Duration resend_interval{}, resolved_retention{};

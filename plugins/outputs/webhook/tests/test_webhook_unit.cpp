@@ -7,15 +7,16 @@
 #include <boost/beast/zlib/inflate_stream.hpp>
 
 #include "alertmanager.hpp"
-#include "delivery.hpp"
 #include "routerpulse/gzip.hpp"
 #include "harness.hpp"
+#include "httpc/delivery.hpp"
+#include "httpc/url.hpp"
 #include "signing.hpp"
 #include "template_format.hpp"
-#include "url.hpp"
 
 using namespace routerpulse;
 using namespace routerpulse::webhook;
+using namespace routerpulse::httpc;
 using Catch::Matchers::Contains;
 
 TEST_CASE("webhook_url: http, https, ports, IPv6, refusals", "[webhook]") {

@@ -1,8 +1,10 @@
 // How a metric's field becomes a Prometheus series: the series name, the
-// rendered label set and the sample value (README.md, "Format").
+// label set and the sample value — the one mapping shared by the outputs
+// `prometheus` (text exposition, plugins/outputs/prometheus/README.md
+// "Format") and `prometheus_remote_write` (protobuf samples).
 //
 // These run only when a series is bound for the first time (a cache miss in
-// SeriesStore), never per sample in steady state.
+// the outputs' series caches), never per sample in steady state.
 //
 // Threading: free functions without state; thread-safe.
 #pragma once
@@ -12,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "routerpulse/metric.hpp"
 
@@ -31,9 +34,20 @@ const char* type_name(MetricType t) noexcept;
 double append_series_name(std::string& out, std::string_view metric, std::string_view field, MetricType type,
                           bool base_units);
 
+/// One label of a series: a valid label name and the tag's value as is.
+struct Label {
+  std::string name;        ///< sanitised (exposition::append_label_name)
+  std::string_view value;  ///< points into the TagList passed to labels_of()
+};
+
+/// The labels of `tags` in tag-key order (replacing `out`'s content): empty
+/// values are left out (an empty label is no label in Prometheus), names
+/// sanitised; of two keys that sanitise alike the first wins. Values are not
+/// escaped and stay valid while `tags` lives.
+void labels_of(std::vector<Label>& out, const TagList& tags);
+
 /// Appends the label set `{a="b",…}` of `tags` (sorted by key) to `out`, or
-/// nothing when no label is left: empty values are left out, names
-/// sanitised, values escaped; of two keys that sanitise alike the first wins.
+/// nothing when no label is left: labels_of(tags), values escaped.
 void append_labels(std::string& out, const TagList& tags);
 
 /// The one FieldValue → sample conversion: integers stay exact, bool is 1/0,

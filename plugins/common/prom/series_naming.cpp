@@ -1,8 +1,6 @@
-#include "series_naming.hpp"
+#include "prom/series_naming.hpp"
 
 #include <type_traits>
-#include <utility>
-#include <vector>
 
 #include "routerpulse/exposition.hpp"
 
@@ -66,28 +64,30 @@ double append_series_name(std::string& out, std::string_view metric, std::string
   return rw ? rw->factor : 1;
 }
 
-void append_labels(std::string& b, const TagList& tags) {
-  const size_t start = b.size();
-  std::vector<std::pair<size_t, size_t>> names;  // offsets into b of the label names written
+void labels_of(std::vector<Label>& out, const TagList& tags) {
+  out.clear();
+  std::string name;
   for (const auto& t : tags) {
     if (t.value.empty()) continue;  // an empty label value is the same as no label in Prometheus
-    const size_t mark = b.size();
-    b.push_back(b.size() == start ? '{' : ',');
-    const size_t name_at = b.size();
-    exposition::append_label_name(b, t.key);
-    const std::string_view name(b.data() + name_at, b.size() - name_at);
+    name.clear();
+    exposition::append_label_name(name, t.key);
     bool duplicate = false;  // two tag keys that sanitize alike ("a-b", "a_b"): keep the first
-    for (auto [at, len] : names) duplicate = duplicate || std::string_view(b.data() + at, len) == name;
-    if (duplicate) {
-      b.resize(mark);
-      continue;
-    }
-    names.emplace_back(name_at, name.size());
+    for (const auto& l : out) duplicate = duplicate || l.name == name;
+    if (!duplicate) out.push_back(Label{name, t.value});
+  }
+}
+
+void append_labels(std::string& b, const TagList& tags) {
+  std::vector<Label> labels;  // a cache miss only: not worth a reusable buffer
+  labels_of(labels, tags);
+  for (size_t i = 0; i < labels.size(); ++i) {
+    b.push_back(i == 0 ? '{' : ',');
+    b += labels[i].name;
     b += "=\"";
-    exposition::append_label_value(b, t.value);
+    exposition::append_label_value(b, labels[i].value);
     b.push_back('"');
   }
-  if (b.size() != start) b.push_back('}');
+  if (!labels.empty()) b.push_back('}');
 }
 
 }  // namespace routerpulse::prom

@@ -1,4 +1,4 @@
-// webhook output — what an HTTP answer means for the batch (the engine's
+// plugins/common/httpc — what an HTTP answer means for the batch (the engine's
 // WriteResult), the way Fluent Bit's out_http and the research notes
 // (shared/research/webhook-grafana-packaging.md §2) classify them:
 //
@@ -23,7 +23,7 @@
 
 #include "routerpulse/config.hpp"
 
-namespace routerpulse::webhook {
+namespace routerpulse::httpc {
 
 /// One finished request: either a transport error or a response.
 struct HttpOutcome {
@@ -52,4 +52,4 @@ std::optional<Duration> retry_after_from_body(std::string_view body);
 /// become spaces), "…" appended when cut.
 std::string excerpt(std::string_view body, size_t max = 200);
 
-}  // namespace routerpulse::webhook
+}  // namespace routerpulse::httpc

@@ -1,4 +1,4 @@
-#include "http_client.hpp"
+#include "httpc/http_client.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -12,7 +12,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
-namespace routerpulse::webhook {
+namespace routerpulse::httpc {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -231,4 +231,4 @@ void HttpClient::close() {
   all_.clear();
 }
 
-}  // namespace routerpulse::webhook
+}  // namespace routerpulse::httpc

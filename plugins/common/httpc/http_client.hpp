@@ -1,4 +1,4 @@
-// webhook output — a small asynchronous HTTP/1.1 client (Boost.Beast) with a
+// plugins/common/httpc — a small asynchronous HTTP/1.1 client (Boost.Beast) with a
 // keep-alive connection pool, for one endpoint.
 //
 // - Up to `max_connections` connections to the URL's host; requests beyond
@@ -34,11 +34,11 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "delivery.hpp"
+#include "httpc/delivery.hpp"
 #include "routerpulse/clock.hpp"
-#include "url.hpp"
+#include "httpc/url.hpp"
 
-namespace routerpulse::webhook {
+namespace routerpulse::httpc {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
@@ -89,4 +89,4 @@ class HttpClient : public std::enable_shared_from_this<HttpClient> {
   bool closed_ = false;
 };
 
-}  // namespace routerpulse::webhook
+}  // namespace routerpulse::httpc

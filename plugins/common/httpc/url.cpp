@@ -1,8 +1,8 @@
-#include "url.hpp"
+#include "httpc/url.hpp"
 
 #include <cctype>
 
-namespace routerpulse::webhook {
+namespace routerpulse::httpc {
 
 std::optional<Url> parse_url(const std::string& text, std::string& error) {
   Url u;
@@ -72,4 +72,4 @@ std::optional<Url> parse_url(const std::string& text, std::string& error) {
   return u;
 }
 
-}  // namespace routerpulse::webhook
+}  // namespace routerpulse::httpc

@@ -1,4 +1,4 @@
-#include "delivery.hpp"
+#include "httpc/delivery.hpp"
 
 #include <time.h>
 
@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace routerpulse::webhook {
+namespace routerpulse::httpc {
 namespace {
 
 constexpr auto kRetryAfterCap = std::chrono::hours(1);
@@ -98,4 +98,4 @@ Classified classify(const HttpOutcome& r, int64_t now_unix_s) {
   return c;
 }
 
-}  // namespace routerpulse::webhook
+}  // namespace routerpulse::httpc
