@@ -107,7 +107,7 @@ class ArpPresenceInput final : public Input {
   };
 
   static constexpr const char* sample_context =
-      "routers:\n  pop1-core:\n    host: 192.0.2.1\n    username: monitor\n    password: ${env:POP1_PASSWORD}\n";
+      "routers:\n  pop1-core:\n    host: 192.0.2.1\n    username: monitor\n";
 
   static void validate(const Options& o) {
     std::string dir = std::filesystem::path(o.file()).parent_path().string();

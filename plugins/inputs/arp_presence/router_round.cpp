@@ -35,7 +35,11 @@ rr::CommandOptions RouterRound::command_options(Duration cap) const {
 void RouterRound::start(SteadyTime deadline) {
   deadline_ = deadline;
   if (!session_) return fail("not in the routers: section");
-  if (!session_->is_up()) return fail(std::string("API session is ") + rr::to_string(session_->state()));
+  // A session still connecting (start-up) queues the reads; one waiting to
+  // reconnect after a failure is down now: no use waiting for the deadline.
+  const auto state = session_->state();
+  if (state == rr::SessionState::backoff || state == rr::SessionState::stopped)
+    return fail(std::string("API session is ") + rr::to_string(state));
   bytes_before_ = session_->counters().bytes_received;
   std::weak_ptr<RouterRound> w = weak_from_this();
   const Duration read_cap = session_->config().timeout;

@@ -52,7 +52,8 @@ class RouterRound : public std::enable_shared_from_this<RouterRound> {
               const std::vector<std::string>& addresses, std::vector<std::string> iface_hints,
               std::function<void()> on_done);
 
-  /// Starts the reads (a router whose session is not up fails at once).
+  /// Starts the reads (a router whose session is in backoff fails at once;
+  /// one still connecting gets them queued, bounded by the deadline).
   void start(SteadyTime deadline);
   /// The deadline: reads not answered → router down; pings not answered →
   /// the ARP verdict stands. Calls on_done (posted) if not done yet.
