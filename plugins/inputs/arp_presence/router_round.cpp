@@ -9,6 +9,42 @@ namespace routerpulse::arp_presence {
 
 namespace rr = routeros;
 
+// The ARP table is read as a stream with the session's zero-copy row
+// callback: of a table of thousands only the rows of this router's targets
+// are copied and parsed; nothing else is kept (a print collected as a Result
+// holds every row of every router at once: 240 MB for 50 × 5,000 rows).
+struct RouterRound::ArpSink {
+  std::vector<std::string> addresses;
+  std::unordered_map<std::string_view, size_t> by_address;  // views into addresses; read-only once built
+  std::mutex mu;                                            // guards what follows
+  bool closed = false;
+  uint64_t rows = 0;
+  std::vector<std::optional<ArpEntry>> best;
+
+  void on_row(const rr::RowView& row) {
+    std::string_view a;
+    if (!row.get("address", a)) {
+      std::lock_guard lk(mu);
+      ++rows;
+      return;
+    }
+    auto it = by_address.find(a);
+    if (it == by_address.end()) {
+      std::lock_guard lk(mu);
+      ++rows;
+      return;
+    }
+    rr::Attributes attrs;
+    row.for_each_attribute([&](std::string_view k, std::string_view v) { attrs.emplace_back(k, v); });
+    auto e = parse_arp_row(attrs);
+    std::lock_guard lk(mu);
+    ++rows;
+    if (closed || !e) return;
+    auto& b = best[it->second];
+    if (!b || e->rank() > b->rank()) b = std::move(*e);
+  }
+};
+
 RouterRound::RouterRound(Strand strand, Clock& clock, std::shared_ptr<rr::Session> session, const Settings& s,
                          const std::vector<std::string>& addresses, std::vector<std::string> iface_hints,
                          std::function<void()> on_done)
@@ -16,12 +52,18 @@ RouterRound::RouterRound(Strand strand, Clock& clock, std::shared_ptr<rr::Sessio
       clock_(clock),
       session_(std::move(session)),
       s_(s),
-      addresses_(addresses),
+      sink_(std::make_shared<ArpSink>()),
       iface_hints_(std::move(iface_hints)),
       on_done_(std::move(on_done)),
-      findings_(addresses_.size()) {
-  by_address_.reserve(addresses_.size());
-  for (size_t i = 0; i < addresses_.size(); ++i) by_address_.emplace(addresses_[i], i);
+      findings_(addresses.size()) {
+  sink_->addresses = addresses;
+  sink_->best.resize(addresses.size());
+  sink_->by_address.reserve(addresses.size());
+  for (size_t i = 0; i < sink_->addresses.size(); ++i) sink_->by_address.emplace(sink_->addresses[i], i);
+}
+
+RouterRound::~RouterRound() {
+  if (arp_stream_) arp_stream_->cancel();
 }
 
 rr::CommandOptions RouterRound::command_options(Duration cap) const {
@@ -49,12 +91,15 @@ void RouterRound::start(SteadyTime deadline) {
     rr::Command c("/ip/arp/print");
     c.proplist({"address", "mac-address", "interface", "status", "complete", "dynamic", "disabled", "invalid", "dhcp",
                 "DHCP"});
-    session_->execute(
-        std::move(c),
-        [w](rr::Result r) {
-          if (auto self = w.lock()) self->on_arp(std::move(r));
+    rr::StreamOptions so;
+    so.executor = strand_;
+    so.on_row = [sink = sink_](const rr::RowView& row) { sink->on_row(row); };
+    arp_stream_ = session_->stream(
+        std::move(c), [](const rr::Reply&) {},
+        [w](const rr::StreamEvent& ev) {
+          if (auto self = w.lock()) self->on_arp_event(ev);
         },
-        command_options(read_cap));
+        std::move(so));
   }
   if (s_.source != Source::arp) {
     ++reads_pending_;
@@ -69,22 +114,28 @@ void RouterRound::start(SteadyTime deadline) {
   }
 }
 
-void RouterRound::on_arp(rr::Result r) {
+void RouterRound::on_arp_event(const rr::StreamEvent& ev) {
   if (done_) return;
+  switch (ev.type) {
+    case rr::StreamEventType::resumed: return;
+    case rr::StreamEventType::interrupted:
+      // Rows before the loss would be read again after the reconnect: this
+      // round's answer is gone; the next round reads afresh.
+      return fail("connection lost during the ARP read: " + ev.error.message);
+    case rr::StreamEventType::ended:
+      if (ev.error) return fail(ev.error.message);
+      return on_arp_done();
+  }
+}
+
+void RouterRound::on_arp_done() {
   --reads_pending_;
-  if (!r.ok()) return fail(r.error.message);
-  counters_.arp_rows += r.rows.size();
-  for (const auto& row : r.rows) {
-    if (row.type != rr::ReplyType::re) continue;
-    // Matching by address first: most rows of a big table are not ours.
-    const std::string* a = row.get("address");
-    if (!a) continue;
-    auto it = by_address_.find(*a);
-    if (it == by_address_.end()) continue;
-    auto e = parse_arp_row(row.attributes);
-    if (!e) continue;
-    auto& best = findings_[it->second].entry;
-    if (!best || e->rank() > best->rank()) best = std::move(*e);
+  arp_stream_.reset();
+  {
+    std::lock_guard lk(sink_->mu);
+    sink_->closed = true;
+    counters_.arp_rows += sink_->rows;
+    for (size_t i = 0; i < findings_.size(); ++i) findings_[i].entry = std::move(sink_->best[i]);
   }
   if (reads_pending_ == 0) reads_done();
 }
@@ -102,8 +153,8 @@ void RouterRound::on_leases(rr::Result r) {
       if (row.type != rr::ReplyType::re) continue;
       auto l = parse_lease_row(row.attributes);
       if (!l) continue;
-      auto it = by_address_.find(l->address);
-      if (it == by_address_.end()) continue;
+      auto it = sink_->by_address.find(l->address);
+      if (it == sink_->by_address.end()) continue;
       auto& best = findings_[it->second].lease;
       if (!best || (lease_online(*l, s_.lease_max_age_s) && !lease_online(*best, s_.lease_max_age_s)))
         best = std::move(*l);
@@ -158,7 +209,7 @@ void RouterRound::next_pings() {
     const size_t i = queue_[next_++];
     const Finding& f = findings_[i];
     rr::Command c("/ping");
-    c.attr("address", addresses_[i]).attr("count", "1");
+    c.attr("address", sink_->addresses[i]).attr("count", "1");
     const char* method = "ping";
     if (s_.verify == Verify::arp_ping) {
       // ARP ping needs the interface the host is on: its entry's, else the
@@ -205,6 +256,7 @@ void RouterRound::on_ping(size_t i, const char* method, rr::Result r) {
 
 void RouterRound::fail(std::string why) {
   if (done_) return;
+  close_arp_read();
   router_up_ = false;
   error_ = std::move(why);
   for (auto& f : findings_) f = Finding{};
@@ -218,9 +270,17 @@ void RouterRound::finish_now() {
   complete();
 }
 
+void RouterRound::close_arp_read() {
+  if (arp_stream_) arp_stream_->cancel();
+  arp_stream_.reset();
+  std::lock_guard lk(sink_->mu);
+  sink_->closed = true;
+}
+
 void RouterRound::complete() {
   if (done_) return;
   done_ = true;
+  close_arp_read();
   if (session_ && router_up_) counters_.bytes_received = session_->counters().bytes_received - bytes_before_;
   boost::asio::post(strand_, [w = weak_from_this()] {
     if (auto self = w.lock())

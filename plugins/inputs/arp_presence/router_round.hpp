@@ -6,12 +6,19 @@
 // most `max_verifications` per round and `verify_concurrency` at a time,
 // bounded by the round's deadline.
 //
-// Threading: every method and callback on the input's strand. Keep it in a
+// The ARP table is read as a stream with the session's zero-copy row
+// callback (StreamOptions::on_row, on the session's strand): only the rows of
+// this router's targets are copied; `!done` ends it, a connection loss
+// during it fails the router for this round (no partial table).
+//
+// Threading: every method and callback on the input's strand, except the
+// row callback, which shares only ArpSink (under its mutex). Keep it in a
 // std::shared_ptr; callbacks hold it weakly. `on_done` is called exactly
 // once, on the strand, never from inside start() or finish_now().
 #pragma once
 
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +58,8 @@ class RouterRound : public std::enable_shared_from_this<RouterRound> {
   RouterRound(Strand strand, Clock& clock, std::shared_ptr<routeros::Session> session, const Settings& s,
               const std::vector<std::string>& addresses, std::vector<std::string> iface_hints,
               std::function<void()> on_done);
+  /// Cancels a read still running (stop()).
+  ~RouterRound();
 
   /// Starts the reads (a router whose session is in backoff fails at once;
   /// one still connecting gets them queued, bounded by the deadline).
@@ -65,7 +74,12 @@ class RouterRound : public std::enable_shared_from_this<RouterRound> {
   const RoundCounters& counters() const noexcept { return counters_; }
 
  private:
-  void on_arp(routeros::Result r);
+  /// What the ARP read's row callback shares with this round: it runs on the
+  /// session's strand (zero-copy rows), the rest on the input's strand.
+  struct ArpSink;
+  void on_arp_event(const routeros::StreamEvent& ev);
+  void on_arp_done();
+  void close_arp_read();
   void on_leases(routeros::Result r);
   void reads_done();
   void next_pings();
@@ -78,8 +92,8 @@ class RouterRound : public std::enable_shared_from_this<RouterRound> {
   Clock& clock_;
   std::shared_ptr<routeros::Session> session_;
   const Settings& s_;
-  std::vector<std::string> addresses_;
-  std::unordered_map<std::string_view, size_t> by_address_;  // views into addresses_
+  std::shared_ptr<ArpSink> sink_;  // holds the addresses and the index by address
+  routeros::StreamPtr arp_stream_;
   std::vector<std::string> iface_hints_;
   std::function<void()> on_done_;
   std::vector<Finding> findings_;
