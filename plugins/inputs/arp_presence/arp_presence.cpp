@@ -34,6 +34,7 @@ struct RouterGroup {
   std::vector<size_t> targets;  // indices into targets_
   std::vector<std::string> addresses;
   std::shared_ptr<RouterRound> round;
+  Gauge* bytes_read = nullptr;  // self-metric, looked up at the first round
 };
 
 class ArpPresenceInput final : public Input {
@@ -225,7 +226,7 @@ class ArpPresenceInput final : public Input {
       kept.emplace(key, old != states_.end() ? old->second : PresenceState{});
       t.base_tags.push_back({"address", t.address});
       auto [it, fresh] = group_of.emplace(t.router, groups_.size());
-      if (fresh) groups_.push_back(RouterGroup{t.router, {}, {}, nullptr});
+      if (fresh) groups_.push_back(RouterGroup{t.router, {}, {}, nullptr, nullptr});
       groups_[it->second].targets.push_back(targets_.size());
       groups_[it->second].addresses.push_back(t.address);
       targets_.push_back(std::move(t));
@@ -260,9 +261,10 @@ class ArpPresenceInput final : public Input {
     ping_replies_.inc(c.ping_replies);
     ping_errors_.inc(c.ping_errors);
     skipped_.inc(c.verifications_skipped);
-    ctx_.self_metrics.gauge("bytes_read", "Bytes the router's API session read during the last round",
-                            {{"router", grp.name}})
-        .set(static_cast<double>(c.bytes_received));
+    if (!grp.bytes_read)
+      grp.bytes_read = &ctx_.self_metrics.gauge("bytes_read", "Bytes the router's API session read during the last round",
+                                                {{"router", grp.name}});
+    grp.bytes_read->set(static_cast<double>(c.bytes_received));
     if (!rr.router_up()) {
       ++down_;
       log_.log(spdlog::level::warn, "down:" + grp.name,

@@ -241,3 +241,23 @@ TEST_CASE("a router that is down makes its customers unknown, not offline", "[ar
   for (const auto& [a, m] : r.users) CHECK(flag(m, "online"));
   CHECK(r.events.empty());  // it never went offline
 }
+
+TEST_CASE("a router that does not answer before the round's deadline is unknown; the round still ends",
+          "[arp_presence][sim]") {
+  SimProcess sim(2, {"--arp", "2", "--ping-timeout-ms", "100"});
+  ArpFixture f(sim, 2);
+  REQUIRE(f.wait_up(0));
+  REQUIRE(f.wait_up(1));
+  // Router 1 holds every command for 3 s: longer than the round's 500 ms.
+  REQUIRE(sim.control("fault 1 slow delay=3000") == "ok");
+  f.create(targets_yaml(0, 1, 2) + targets_yaml(1, 1, 2).substr(9) + "timeout: 500ms\nverify_timeout: 200ms\n");
+  auto r = f.round();
+  REQUIRE(r.ok);
+  REQUIRE(r.users.size() == 4);
+  for (int k = 1; k <= 2; ++k) {
+    CHECK(flag(r.users.at(sim_address(0, k)), "online"));
+    CHECK_FALSE(flag(r.users.at(sim_address(1, k)), "router_up"));
+    CHECK_FALSE(r.users.at(sim_address(1, k)).field("online"));
+  }
+  CHECK(f.stat("routers_down") == 1);
+}
