@@ -127,13 +127,13 @@ ArpModel::PingOutcome ArpModel::ping(const std::string& address, bool arp_ping, 
   if (arp_ping && interface != "ether2") return {};
   const bool answers = h.state == State::online || h.state == State::idle || (h.state == State::noicmp && arp_ping);
   if (!answers) return {};
-  return {true, 1000 * (1 + k % 5) + 250};
+  return {true, h.rtt_us >= 0 ? h.rtt_us : 1000 * (1 + k % 5) + 250};
 }
 
 std::string ArpModel::control(const std::vector<std::string>& words, int64_t now_ns) {
   if (words.size() < 2)
     return "error: usage: arp <router|all> <host|address|all> <online|idle|noicmp|offline|gone|-> "
-           "[mac=M] [static=yes|no] [lease=yes|no]";
+           "[mac=M] [static=yes|no] [lease=yes|no] [rtt=MS]";
   std::vector<size_t> which;
   if (words[0] == "all") {
     for (size_t i = 0; i < hosts_.size(); ++i) which.push_back(i);
@@ -165,7 +165,8 @@ std::string ArpModel::control(const std::vector<std::string>& words, int64_t now
     const std::string key = words[w].substr(0, eq), value = eq == std::string::npos ? "" : words[w].substr(eq + 1);
     if (key == "mac" && !value.empty()) continue;
     if ((key == "static" || key == "lease") && (value == "yes" || value == "no")) continue;
-    return "error: bad option \"" + words[w] + "\" (mac=M, static=yes|no, lease=yes|no)";
+    if (key == "rtt" && !value.empty() && value.find_first_not_of("0123456789.") == std::string::npos) continue;
+    return "error: bad option \"" + words[w] + "\" (mac=M, static=yes|no, lease=yes|no, rtt=MS)";
   }
   for (size_t i : which) {
     Host& h = hosts_[i];
@@ -183,6 +184,7 @@ std::string ArpModel::control(const std::vector<std::string>& words, int64_t now
       if (key == "mac") h.mac = value;
       if (key == "static") h.is_static = value == "yes";
       if (key == "lease") h.lease = value == "yes";
+      if (key == "rtt") h.rtt_us = static_cast<int64_t>(std::stod(value) * 1000);
     }
   }
   return "ok";

@@ -38,6 +38,7 @@ class ArpModel {
     bool lease = false;
     int64_t changed_ns = 0;    ///< when the state last changed (lease last-seen)
     int64_t last_up_ns = -1;   ///< last time the host was up (for last-seen); -1 never
+    int64_t rtt_us = -1;       ///< ping RTT override (control `rtt=MS`); -1 = (1 + k%5) ms + 250 µs
   };
 
   ArpModel(int router_index, const Scenario& s, int64_t start_ns);
@@ -58,7 +59,7 @@ class ArpModel {
   };
   PingOutcome ping(const std::string& address, bool arp_ping, const std::string& interface) const;
 
-  /// Control port: `arp <router> <host|address|all> <state|-> [mac=M] [static=yes|no] [lease=yes|no]`
+  /// Control port: `arp <router> <host|address|all> <state|-> [mac=M] [static=yes|no] [lease=yes|no] [rtt=MS]`
   /// (the words after the router). Returns "ok" or "error: …".
   std::string control(const std::vector<std::string>& words, int64_t now_ns);
   size_t size() const { return hosts_.size(); }

@@ -99,6 +99,8 @@ TEST_CASE("entries that prove nothing are verified by the router: ping and arp-p
   REQUIRE(sim.control("arp 0 3 noicmp") == "ok");               // stale, drops ICMP, answers ARP
   REQUIRE(sim.control("arp 0 4 offline static=yes") == "ok");  // permanent entry, host gone
   REQUIRE(sim.control("arp 0 5 gone") == "ok");                 // no entry at all
+  REQUIRE(sim.control("arp 0 3 - rtt=12.5") == "ok");          // a slower CPE
+  CHECK_THAT(sim.control("arp 0 3 - rtt=fast"), Catch::StartsWith("error: bad option"));
   ArpFixture f(sim, 1);
   REQUIRE(f.wait_up(0));
 
@@ -129,7 +131,7 @@ TEST_CASE("entries that prove nothing are verified by the router: ping and arp-p
     auto& u = r.users;
     CHECK(text(u.at(sim_address(0, 2)), "verified_by") == "arp-ping");
     CHECK(text(u.at(sim_address(0, 3)), "verified_by") == "arp-ping");  // answers ARP though not ICMP
-    CHECK(std::get<double>(*u.at(sim_address(0, 3)).field("rtt_ms")) == Approx(4.25));
+    CHECK(std::get<double>(*u.at(sim_address(0, 3)).field("rtt_ms")) == Approx(12.5));
     CHECK_FALSE(flag(u.at(sim_address(0, 4)), "online"));
     CHECK_FALSE(flag(u.at(sim_address(0, 5)), "online"));
   }
