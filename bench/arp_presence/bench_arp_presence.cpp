@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
   for (int r = 1; r <= rounds; ++r) {
     online = offline = unknown = users = pinged = 0;
     std::vector<uint64_t> bytes0(static_cast<size_t>(routers));
-    for (int i = 0; i < routers; ++i) bytes0[size_t(i)] = registry.find("r" + std::to_string(i))->counters().bytes_received;
+    for (int i = 0; i < routers; ++i)
+      bytes0[size_t(i)] = registry.find("r" + std::to_string(i))->counters().bytes_received;
     const double c0 = cpu_seconds();
     const auto t0 = std::chrono::steady_clock::now();
     std::promise<void> p;
@@ -141,8 +142,9 @@ int main(int argc, char** argv) {
   }
   std::string prom;
   stats.write_prometheus(prom);
-  for (const char* k : {"routerpulse_arp_presence_verifications_total", "routerpulse_arp_presence_verifications_skipped_total",
-                        "routerpulse_arp_presence_arp_rows_total"}) {
+  for (const char* k :
+       {"routerpulse_arp_presence_verifications_total", "routerpulse_arp_presence_verifications_skipped_total",
+        "routerpulse_arp_presence_arp_rows_total"}) {
     size_t pos = prom.find(std::string("\n") + k);
     if (pos != std::string::npos) std::printf("%s\n", prom.substr(pos + 1, prom.find('\n', pos + 1) - pos - 1).c_str());
   }

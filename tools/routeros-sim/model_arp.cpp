@@ -154,12 +154,18 @@ std::string ArpModel::control(const std::vector<std::string>& words, int64_t now
   }
   std::optional<State> state;
   const std::string& st = words[1];
-  if (st == "online") state = State::online;
-  else if (st == "idle") state = State::idle;
-  else if (st == "noicmp") state = State::noicmp;
-  else if (st == "offline") state = State::offline;
-  else if (st == "gone") state = State::gone;
-  else if (st != "-") return "error: unknown state \"" + st + "\" (online, idle, noicmp, offline, gone, -)";
+  if (st == "online")
+    state = State::online;
+  else if (st == "idle")
+    state = State::idle;
+  else if (st == "noicmp")
+    state = State::noicmp;
+  else if (st == "offline")
+    state = State::offline;
+  else if (st == "gone")
+    state = State::gone;
+  else if (st != "-")
+    return "error: unknown state \"" + st + "\" (online, idle, noicmp, offline, gone, -)";
   for (size_t w = 2; w < words.size(); ++w) {
     const auto eq = words[w].find('=');
     const std::string key = words[w].substr(0, eq), value = eq == std::string::npos ? "" : words[w].substr(eq + 1);

@@ -36,9 +36,9 @@ class ArpModel {
     std::string mac;  ///< current MAC (changes with `mac=`)
     bool is_static = false;
     bool lease = false;
-    int64_t changed_ns = 0;    ///< when the state last changed (lease last-seen)
-    int64_t last_up_ns = -1;   ///< last time the host was up (for last-seen); -1 never
-    int64_t rtt_us = -1;       ///< ping RTT override (control `rtt=MS`); -1 = (1 + k%5) ms + 250 µs
+    int64_t changed_ns = 0;   ///< when the state last changed (lease last-seen)
+    int64_t last_up_ns = -1;  ///< last time the host was up (for last-seen); -1 never
+    int64_t rtt_us = -1;      ///< ping RTT override (control `rtt=MS`); -1 = (1 + k%5) ms + 250 µs
   };
 
   ArpModel(int router_index, const Scenario& s, int64_t start_ns);

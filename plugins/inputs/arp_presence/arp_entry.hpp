@@ -66,9 +66,9 @@ ArpVerdict judge(const ArpEntry* e) noexcept;
 
 /// One parsed /ip/dhcp-server/lease row (keys case-insensitive).
 struct Lease {
-  std::string address;  ///< active-address, else address
-  std::string mac;      ///< active-mac-address, else mac-address (upper case)
-  std::string status;   ///< bound, waiting, offered, …
+  std::string address;                ///< active-address, else address
+  std::string mac;                    ///< active-mac-address, else mac-address (upper case)
+  std::string status;                 ///< bound, waiting, offered, …
   std::optional<double> last_seen_s;  ///< nullopt for `never`/`sometime`/absent
 };
 std::optional<Lease> parse_lease_row(const routeros::Attributes& row);

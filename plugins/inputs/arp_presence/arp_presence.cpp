@@ -23,9 +23,9 @@ using namespace arp_presence;
 /// One target of the current list, with what the input keeps about it.
 struct Target {
   std::string address, router, expected_mac, iface_tag;
-  TagList base_tags;           // the target's tags (minus mac) + router + address
-  TagSet tags;                 // base_tags + interface `tags_iface`
-  std::string tags_iface;      // the interface in `tags` ("" = none)
+  TagList base_tags;       // the target's tags (minus mac) + router + address
+  TagSet tags;             // base_tags + interface `tags_iface`
+  std::string tags_iface;  // the interface in `tags` ("" = none)
   PresenceState* state = nullptr;
 };
 
@@ -107,8 +107,7 @@ class ArpPresenceInput final : public Input {
        .min = 0},
   };
 
-  static constexpr const char* sample_context =
-      "routers:\n  pop1-core:\n    host: 192.0.2.1\n    username: monitor\n";
+  static constexpr const char* sample_context = "routers:\n  pop1-core:\n    host: 192.0.2.1\n    username: monitor\n";
 
   static void validate(const Options& o) {
     std::string dir = std::filesystem::path(o.file()).parent_path().string();
@@ -130,8 +129,8 @@ class ArpPresenceInput final : public Input {
         skipped_(ctx.self_metrics.counter("verifications_skipped_total",
                                           "Doubtful targets left unverified: over max_verifications or the deadline")),
         events_(ctx.self_metrics.counter("events_total", "static_user_event metrics emitted")),
-        skipped_targets_(ctx.self_metrics.counter("targets_skipped_total",
-                                                  "Targets ignored: no router tag, not an IP address")),
+        skipped_targets_(
+            ctx.self_metrics.counter("targets_skipped_total", "Targets ignored: no router tag, not an IP address")),
         targets_gauge_(ctx.self_metrics.gauge("targets", "Targets in the last round")),
         online_gauge_(ctx.self_metrics.gauge("targets_online", "Targets online in the last round")),
         unknown_gauge_(ctx.self_metrics.gauge("targets_unknown", "Targets whose router did not answer")),
@@ -176,8 +175,8 @@ class ArpPresenceInput final : public Input {
       RouterGroup& grp = groups_[g];
       std::vector<std::string> hints;
       hints.reserve(grp.targets.size());
-      for (size_t t : grp.targets) hints.push_back(targets_[t].iface_tag.empty() ? targets_[t].tags_iface
-                                                                                 : targets_[t].iface_tag);
+      for (size_t t : grp.targets)
+        hints.push_back(targets_[t].iface_tag.empty() ? targets_[t].tags_iface : targets_[t].iface_tag);
       auto session = ctx_.routers ? ctx_.routers->find(grp.name) : nullptr;
       grp.round = std::make_shared<RouterRound>(ctx_.strand, ctx_.clock, std::move(session), s_, grp.addresses,
                                                 std::move(hints), guard([this, g, round] { router_done(g, round); }));
@@ -216,8 +215,8 @@ class ArpPresenceInput final : public Input {
       if (t.router.empty() || (kind != targets::AddressKind::ipv4 && kind != targets::AddressKind::ipv6)) {
         skipped_targets_.inc();
         log_.log(spdlog::level::warn, "skip:" + spec.origin,
-                 "target " + spec.name + " (" + spec.origin + ") skipped: " +
-                     (t.router.empty() ? "no router tag" : "not an IP address"));
+                 "target " + spec.name + " (" + spec.origin +
+                     ") skipped: " + (t.router.empty() ? "no router tag" : "not an IP address"));
         continue;
       }
       const std::string key = t.router + "|" + t.address;
@@ -262,14 +261,14 @@ class ArpPresenceInput final : public Input {
     ping_errors_.inc(c.ping_errors);
     skipped_.inc(c.verifications_skipped);
     if (!grp.bytes_read)
-      grp.bytes_read = &ctx_.self_metrics.gauge("bytes_read", "Bytes the router's API session read during the last round",
-                                                {{"router", grp.name}});
+      grp.bytes_read = &ctx_.self_metrics.gauge(
+          "bytes_read", "Bytes the router's API session read during the last round", {{"router", grp.name}});
     grp.bytes_read->set(static_cast<double>(c.bytes_received));
     if (!rr.router_up()) {
       ++down_;
       log_.log(spdlog::level::warn, "down:" + grp.name,
-               "router " + grp.name + ": no presence data this round (" + rr.error() + "): " +
-                   std::to_string(grp.targets.size()) + " targets unknown");
+               "router " + grp.name + ": no presence data this round (" + rr.error() +
+                   "): " + std::to_string(grp.targets.size()) + " targets unknown");
     } else if (!rr.error().empty()) {
       log_.log(spdlog::level::warn, "err:" + grp.name, "router " + grp.name + ": " + rr.error());
     }
@@ -298,7 +297,7 @@ class ArpPresenceInput final : public Input {
       m.set_field(k_online, online);
       m.set_field(k_misses, static_cast<int64_t>(st.misses));
       if (!f.mac.empty()) m.set_field(k_mac, f.mac);
-      m.set_field(k_status, !f.entry                                 ? std::string("missing")
+      m.set_field(k_status, !f.entry                             ? std::string("missing")
                             : f.entry->status != ArpStatus::none ? std::string(to_string(f.entry->status))
                             : f.entry->complete                  ? std::string("complete")
                                                                  : std::string("incomplete"));
@@ -370,5 +369,6 @@ class ArpPresenceInput final : public Input {
 }  // namespace
 }  // namespace routerpulse
 
-ROUTERPULSE_PLUGIN(input, arp_presence, "Whether static-IP customers are online, from their gateway routers' ARP tables",
+ROUTERPULSE_PLUGIN(input, arp_presence,
+                   "Whether static-IP customers are online, from their gateway routers' ARP tables",
                    routerpulse::ArpPresenceInput)

@@ -25,8 +25,8 @@ enum class Presence : uint8_t { unknown, online, offline };
 
 struct PresenceState {
   Presence state = Presence::unknown;
-  int misses = 0;            ///< consecutive rounds without proof of presence
-  std::string mac;           ///< last MAC seen while online (upper case), empty when none yet
+  int misses = 0;             ///< consecutive rounds without proof of presence
+  std::string mac;            ///< last MAC seen while online (upper case), empty when none yet
   int64_t last_seen_ns = -1;  ///< wall time the target was last found online, -1 never
 };
 

@@ -35,13 +35,13 @@ namespace routerpulse::arp_presence {
 /// How one target was judged in a round.
 struct Finding {
   bool online = false;
-  const char* verified_by = "";  ///< arp | ping | arp-ping | dhcp; "" when not online
+  const char* verified_by = "";   ///< arp | ping | arp-ping | dhcp; "" when not online
   std::optional<ArpEntry> entry;  ///< the best ARP row for the address
   std::optional<Lease> lease;
-  std::optional<double> rtt_ms;   ///< when a ping answered
-  std::string mac;                ///< entry's MAC, else the lease's
-  bool verify_wanted = false;     ///< the ARP/lease data left doubt
-  bool verified = false;          ///< a ping finished for it
+  std::optional<double> rtt_ms;  ///< when a ping answered
+  std::string mac;               ///< entry's MAC, else the lease's
+  bool verify_wanted = false;    ///< the ARP/lease data left doubt
+  bool verified = false;         ///< a ping finished for it
 };
 
 struct RoundCounters {

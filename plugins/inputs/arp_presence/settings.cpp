@@ -59,7 +59,8 @@ Settings read_settings(const Options& o, const std::string& config_dir) {
     bool has_router = false;
     for (const auto& tag : t.tags) has_router |= tag.key == "router" && !tag.value.empty();
     if (!has_router)
-      throw o.error("targets", "target " + t.name + " (" + t.origin + ") has no router tag: which router is its gateway");
+      throw o.error("targets",
+                    "target " + t.name + " (" + t.origin + ") has no router tag: which router is its gateway");
     if (targets::classify_address(t.name) == targets::AddressKind::hostname)
       throw o.error("targets", "target " + t.name + " (" + t.origin + ") must be an IP address: ARP knows no names");
   }

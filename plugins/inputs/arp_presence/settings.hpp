@@ -20,7 +20,7 @@ struct Settings {
   int verify_concurrency = 10;  ///< pings in flight per router
   Duration verify_timeout{};    ///< per ping command
   int offline_after = 2;
-  Duration timeout{};          ///< the round's deadline
+  Duration timeout{};  ///< the round's deadline
   double lease_max_age_s = 600;
 };
 

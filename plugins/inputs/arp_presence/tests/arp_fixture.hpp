@@ -19,7 +19,9 @@
 
 namespace routerpulse::test {
 
-inline std::string sim_address(int router, int k) { return fmt::format("10.{}.{}.{}", 20 + router, k / 250, k % 250 + 1); }
+inline std::string sim_address(int router, int k) {
+  return fmt::format("10.{}.{}.{}", 20 + router, k / 250, k % 250 + 1);
+}
 inline std::string sim_mac(int router, int k) {
   return fmt::format("02:AA:00:{:02X}:{:02X}:{:02X}", router & 0xFF, (k >> 8) & 0xFF, k & 0xFF);
 }

@@ -17,9 +17,11 @@ TEST_CASE("targets from PostgreSQL: columns become tags, mac is the record, NOTI
     WARN("skipped: no PostgreSQL: " << e.what());
     return;
   }
-  pg->sql("create table static_customers (ip inet, gw text, customer_id text, mac text, plan text);"
-          "insert into static_customers values ('" + sim_address(0, 1) + "', 'r0', 'C-1', '" + sim_mac(0, 1) +
-          "', 'biz'), ('" + sim_address(0, 2) + "', 'r0', 'C-2', null, null);");
+  pg->sql(
+      "create table static_customers (ip inet, gw text, customer_id text, mac text, plan text);"
+      "insert into static_customers values ('" +
+      sim_address(0, 1) + "', 'r0', 'C-1', '" + sim_mac(0, 1) + "', 'biz'), ('" + sim_address(0, 2) +
+      "', 'r0', 'C-2', null, null);");
   SimProcess sim(2, {"--arp", "3", "--ping-timeout-ms", "100"});
   ArpFixture f(sim, 2);
   REQUIRE(f.wait_up(0));

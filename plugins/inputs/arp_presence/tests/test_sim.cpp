@@ -95,10 +95,10 @@ TEST_CASE("online / offline / mac_changed with debounce; mac_mismatch against th
 
 TEST_CASE("entries that prove nothing are verified by the router: ping and arp-ping", "[arp_presence][sim]") {
   SimProcess sim(1, {"--arp", "5", "--ping-timeout-ms", "100"});
-  REQUIRE(sim.control("arp 0 2 idle") == "ok");                 // stale, answers ping
-  REQUIRE(sim.control("arp 0 3 noicmp") == "ok");               // stale, drops ICMP, answers ARP
+  REQUIRE(sim.control("arp 0 2 idle") == "ok");                // stale, answers ping
+  REQUIRE(sim.control("arp 0 3 noicmp") == "ok");              // stale, drops ICMP, answers ARP
   REQUIRE(sim.control("arp 0 4 offline static=yes") == "ok");  // permanent entry, host gone
-  REQUIRE(sim.control("arp 0 5 gone") == "ok");                 // no entry at all
+  REQUIRE(sim.control("arp 0 5 gone") == "ok");                // no entry at all
   REQUIRE(sim.control("arp 0 3 - rtt=12.5") == "ok");          // a slower CPE
   CHECK_THAT(sim.control("arp 0 3 - rtt=fast"), Catch::StartsWith("error: bad option"));
   ArpFixture f(sim, 1);
@@ -168,7 +168,7 @@ TEST_CASE("RouterOS 6 rows: no status, complete flag, DHCP key", "[arp_presence]
   CHECK(text(r.users.at(sim_address(0, 2)), "arp_status") == "incomplete");
   CHECK_FALSE(flag(r.users.at(sim_address(0, 2)), "online"));
   CHECK(text(r.users.at(sim_address(0, 3)), "arp_status") == "complete");  // static: complete, not dynamic
-  CHECK_FALSE(flag(r.users.at(sim_address(0, 3)), "online"));            // verified: no answer
+  CHECK_FALSE(flag(r.users.at(sim_address(0, 3)), "online"));              // verified: no answer
   CHECK(f.stat("verifications") == 2);
 }
 
@@ -201,8 +201,8 @@ TEST_CASE("source: dhcp — a bound, recently seen lease proves presence", "[arp
   REQUIRE(r.users.size() == 3);
   CHECK(text(r.users.at(sim_address(0, 1)), "verified_by") == "dhcp");
   CHECK(text(r.users.at(sim_address(0, 1)), "mac") == sim_mac(0, 1));
-  CHECK_FALSE(flag(r.users.at(sim_address(0, 2)), "online"));               // lease waiting; ping unanswered
-  CHECK(text(r.users.at(sim_address(0, 3)), "verified_by") == "ping");      // no lease: the router pings
+  CHECK_FALSE(flag(r.users.at(sim_address(0, 2)), "online"));           // lease waiting; ping unanswered
+  CHECK(text(r.users.at(sim_address(0, 3)), "verified_by") == "ping");  // no lease: the router pings
   CHECK(f.stat("lease_rows") == 2);
   CHECK(f.stat("arp_rows") == 0);  // source dhcp reads no ARP table
 }
@@ -227,7 +227,7 @@ TEST_CASE("a router that is down makes its customers unknown, not offline", "[ar
       const Metric& m = r.users.at(sim_address(1, k));
       INFO(to_line_protocol(m));
       CHECK_FALSE(flag(m, "router_up"));
-      CHECK_FALSE(m.field("online"));  // unknown: absent, not false
+      CHECK_FALSE(m.field("online"));          // unknown: absent, not false
       CHECK(*m.tag("interface") == "ether2");  // the series keeps its tags
       CHECK(flag(r.users.at(sim_address(0, k)), "online"));
     }

@@ -39,29 +39,33 @@ TEST_CASE("ARP rows: RouterOS 7 status, RouterOS 6 complete flag, key case", "[a
   CHECK(judge(&*v7) == ArpVerdict::offline);
 
   // RouterOS 6: no status; `DHCP` upper case.
-  auto v6 = parse_arp_row(
-      {{"address", "10.0.0.3"}, {"mac-address", "02:AA:00:00:00:02"}, {"complete", "true"}, {"dynamic", "true"},
-       {"DHCP", "false"}});
+  auto v6 = parse_arp_row({{"address", "10.0.0.3"},
+                           {"mac-address", "02:AA:00:00:00:02"},
+                           {"complete", "true"},
+                           {"dynamic", "true"},
+                           {"DHCP", "false"}});
   REQUIRE(v6);
   CHECK(v6->status == ArpStatus::none);
   CHECK(judge(&*v6) == ArpVerdict::online);
-  auto v6dhcp = parse_arp_row(
-      {{"address", "10.0.0.3"}, {"mac-address", "02:AA:00:00:00:02"}, {"complete", "true"}, {"dynamic", "true"},
-       {"DHCP", "true"}});
+  auto v6dhcp = parse_arp_row({{"address", "10.0.0.3"},
+                               {"mac-address", "02:AA:00:00:00:02"},
+                               {"complete", "true"},
+                               {"dynamic", "true"},
+                               {"DHCP", "true"}});
   CHECK(v6dhcp->dhcp);
   CHECK(judge(&*v6dhcp) == ArpVerdict::doubt);  // add-arp: follows the lease, not the host
-  auto v6static = parse_arp_row({{"address", "10.0.0.3"}, {"mac-address", "02:AA:00:00:00:02"}, {"complete", "true"},
-                                 {"dynamic", "false"}});
+  auto v6static = parse_arp_row(
+      {{"address", "10.0.0.3"}, {"mac-address", "02:AA:00:00:00:02"}, {"complete", "true"}, {"dynamic", "false"}});
   CHECK(judge(&*v6static) == ArpVerdict::doubt);
   auto v6gone = parse_arp_row({{"address", "10.0.0.3"}, {"complete", "false"}, {"dynamic", "true"}});
   CHECK(judge(&*v6gone) == ArpVerdict::offline);
 
   for (auto [status, verdict] : std::vector<std::pair<const char*, ArpVerdict>>{{"reachable", ArpVerdict::online},
-                                                                               {"delay", ArpVerdict::doubt},
-                                                                               {"probe", ArpVerdict::doubt},
-                                                                               {"permanent", ArpVerdict::doubt},
-                                                                               {"failed", ArpVerdict::offline},
-                                                                               {"incomplete", ArpVerdict::offline}}) {
+                                                                                {"delay", ArpVerdict::doubt},
+                                                                                {"probe", ArpVerdict::doubt},
+                                                                                {"permanent", ArpVerdict::doubt},
+                                                                                {"failed", ArpVerdict::offline},
+                                                                                {"incomplete", ArpVerdict::offline}}) {
     auto e = parse_arp_row({{"address", "10.0.0.9"}, {"mac-address", "02:AA:00:00:00:09"}, {"status", status}});
     INFO(status);
     CHECK(judge(&*e) == verdict);
@@ -95,14 +99,14 @@ TEST_CASE("DHCP leases and ping replies", "[arp_presence]") {
   CHECK_FALSE(never->last_seen_s);
   CHECK_FALSE(lease_online(*never, 600));
 
-  auto ok = parse_ping_rows({row({{"seq", "0"}, {"host", "10.0.0.2"}, {"time", "1ms250us"}, {"sent", "1"},
-                                  {"received", "1"}})});
+  auto ok = parse_ping_rows(
+      {row({{"seq", "0"}, {"host", "10.0.0.2"}, {"time", "1ms250us"}, {"sent", "1"}, {"received", "1"}})});
   CHECK(ok.replied);
   CHECK(ok.rtt_ms == Approx(1.25));
   auto v6 = parse_ping_rows({row({{"seq", "0"}, {"host", "10.0.0.2"}, {"time", "3ms"}, {"received", "1"}})});
   CHECK(v6.rtt_ms == Approx(3.0));
-  auto lost = parse_ping_rows({row({{"seq", "0"}, {"host", "10.0.0.2"}, {"status", "timeout"}, {"sent", "1"},
-                                    {"received", "0"}})});
+  auto lost = parse_ping_rows(
+      {row({{"seq", "0"}, {"host", "10.0.0.2"}, {"status", "timeout"}, {"sent", "1"}, {"received", "0"}})});
   CHECK_FALSE(lost.replied);
   CHECK_FALSE(parse_ping_rows({}).replied);
   CHECK(normalize_mac("aa-bb-cc-dd-ee-0f") == "AA:BB:CC:DD:EE:0F");
