@@ -4,12 +4,14 @@
 // MAC 02:AA:00:<i>:00:<k>, ping RTT (1 + k%5) ms + 250 µs (model_arp.hpp).
 #pragma once
 
+#include <atomic>
 #include <future>
 #include <limits>
 #include <map>
 #include <memory>
 #include <string>
 
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -54,6 +56,12 @@ class ArpFixture {
     input = dynamic_cast<Input*>(component.get());
     h.start(*input, h.last_context());
     return *input;
+  }
+  /// Starts a gather on the input's strand; the flag turns true at `done`.
+  std::shared_ptr<std::atomic<bool>> start_gather() {
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    boost::asio::post(h.last_context().strand, [in = input, done] { in->gather([done] { *done = true; }); });
+    return done;
   }
   /// One round; its static_user metrics by address and its events.
   struct Round {

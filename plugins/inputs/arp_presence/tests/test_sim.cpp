@@ -263,3 +263,31 @@ TEST_CASE("a router that does not answer before the round's deadline is unknown;
   }
   CHECK(f.stat("routers_down") == 1);
 }
+
+TEST_CASE("a connection lost during the ARP read makes the router unknown for the round", "[arp_presence][sim]") {
+  SimProcess sim(1, {"--arp", "2", "--ping-timeout-ms", "100"});
+  ArpFixture f(sim, 1);
+  REQUIRE(f.wait_up(0));
+  f.create(targets_yaml(0, 1, 2));
+  // The router holds the read; once it has arrived, the connection drops.
+  REQUIRE(sim.control("fault 0 slow delay=5000") == "ok");
+  const uint64_t commands = sim.stat("commands");
+  f.h.clear_emitted();
+  auto done = f.start_gather();
+  REQUIRE(wait_until([&] { return sim.stat("commands") > commands; }, std::chrono::seconds(10)));
+  REQUIRE(sim.control("fault 0 drop") == "ok");
+  REQUIRE(wait_until([&] { return done->load(); }, std::chrono::seconds(10)));  // long before the 20 s deadline
+  size_t users = 0;
+  for (const auto& m : f.h.emitted()) {
+    if (m.name() != "static_user") continue;
+    ++users;
+    CHECK_FALSE(flag(m, "router_up"));
+    CHECK_FALSE(m.field("online"));
+  }
+  CHECK(users == 2);
+  // The next round reads afresh on the new connection.
+  REQUIRE(f.wait_up(0));
+  auto r = f.round();
+  REQUIRE(r.users.size() == 2);
+  for (const auto& [a, m] : r.users) CHECK(flag(m, "online"));
+}
