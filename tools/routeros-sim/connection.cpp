@@ -139,7 +139,9 @@ void Connection::handle(const Request& r) {
   if (r.path == "/interface/monitor-traffic") return monitor_traffic(r);
   if (r.path == "/ppp/active/print") return print(r, m.ppp_active_rows(now));
   if (r.path == "/ppp/active/listen") return ppp_listen(r);
-  if (r.path == "/ip/arp/print") return print(r, m.arp_rows());
+  if (r.path == "/ip/arp/print") return print(r, router_.arp.arp_rows());
+  if (r.path == "/ip/dhcp-server/lease/print") return print(r, router_.arp.lease_rows(now));
+  if (r.path == "/ping" || r.path == "/tool/ping") return ping(r);
   if (r.path == "/ip/neighbor/print") return print(r, m.neighbor_rows(now));
   if (r.path == "/queue/simple/print") return print(r, m.queue_rows(now));
   reply_trap(r, "no such command prefix");

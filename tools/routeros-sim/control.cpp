@@ -121,6 +121,16 @@ std::string ControlServer::execute(const std::string& line) {
       for (int i = 0; i < count; ++i) r->model.churn_once(wall_ns());
     return "ok";
   }
+  if (cmd == "arp") {
+    in >> target;
+    std::vector<RouterServer*> rs;
+    if (auto e = pick(target, rs); !e.empty()) return e;
+    std::vector<std::string> words;
+    for (std::string w; in >> w;) words.push_back(w);
+    for (auto* r : rs)
+      if (auto a = r->arp.control(words, wall_ns()); a != "ok") return a;
+    return "ok";
+  }
   if (cmd == "sessions") {
     in >> target;
     std::vector<RouterServer*> rs;
@@ -129,7 +139,7 @@ std::string ControlServer::execute(const std::string& line) {
     for (auto* r : rs) n += r->model.session_count();
     return std::to_string(n);
   }
-  return "error: unknown command \"" + cmd + "\" (ping, stats, fault, churn, sessions)";
+  return "error: unknown command \"" + cmd + "\" (ping, stats, fault, churn, arp, sessions)";
 }
 
 }  // namespace routeros_sim

@@ -58,6 +58,12 @@ int main(int argc, char** argv) {
   app.add_flag("--empty-replies", s.empty_replies, "send !empty for prints without rows (RouterOS 7.18+)");
   app.add_option("--seed", s.seed, "churn random seed")->capture_default_str();
   app.add_option("--arp", s.arp_entries, "ARP entries per router")->capture_default_str();
+  app.add_option("--arp-idle-every", s.arp_idle_every, "every Nth ARP host starts idle (0 = none)")
+      ->capture_default_str();
+  app.add_option("--arp-offline-every", s.arp_offline_every, "every Nth ARP host starts offline (0 = none)")
+      ->capture_default_str();
+  app.add_flag("--dhcp-leases", s.dhcp_leases, "give every ARP host a static DHCP lease");
+  app.add_option("--ping-timeout-ms", s.ping_timeout_ms, "how long /ping waits for a reply")->capture_default_str();
   app.add_option("--neighbors", s.neighbors, "neighbors per router")->capture_default_str();
   app.add_option("--rate-base", s.rate_base, "bits/s unit of the per-user rate formula")->capture_default_str();
   bool no_timestamps = false;

@@ -190,25 +190,6 @@ std::vector<Row> RouterModel::interface_rows(int64_t now_ns) const {
   return rows;
 }
 
-std::vector<Row> RouterModel::arp_rows() const {
-  std::vector<Row> rows;
-  for (int i = 1; i <= s_.arp_entries; ++i)
-    rows.push_back({{".id", fmt::format("*{:X}", i)},
-                    {"address", fmt::format("10.{}.{}.{}", 20 + index_ % 200, i / 250, i % 250 + 1)},
-                    {"mac-address", fmt::format("02:AA:{:02X}:{:02X}:{:02X}:{:02X}", (index_ >> 8) & 0xFF,
-                                                index_ & 0xFF, (i >> 8) & 0xFF, i & 0xFF)},
-                    {"interface", "ether2"},
-                    {"published", "false"},
-                    {"invalid", "false"},
-                    {"DHCP", "false"},
-                    {"dynamic", "false"},
-                    {"complete", "true"},
-                    {"disabled", "false"},
-                    {"status", "reachable"},
-                    {"comment", fmt::format("static-user{:04}", i)}});
-  return rows;
-}
-
 std::vector<Row> RouterModel::neighbor_rows(int64_t now_ns) const {
   std::vector<Row> rows;
   for (int k = 1; k <= s_.neighbors; ++k) {

@@ -60,7 +60,6 @@ class RouterModel {
   std::vector<Row> ppp_active_rows(int64_t now_ns) const;
   Row ppp_active_row(const PppSession& p, int64_t now_ns) const;
   std::vector<Row> interface_rows(int64_t now_ns) const;
-  std::vector<Row> arp_rows() const;
   std::vector<Row> neighbor_rows(int64_t now_ns) const;
   std::vector<Row> queue_rows(int64_t now_ns) const;
   Row resource_row(int64_t now_ns) const;

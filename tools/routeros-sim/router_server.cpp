@@ -21,6 +21,7 @@ RouterServer::RouterServer(boost::asio::io_context& io_, int index_, const Scena
                            boost::asio::ssl::context* tls, int64_t start_ns)
     : io(io_),
       model(index_, s, start_ns),
+      arp(index_, s, start_ns),
       scenario(s),
       stats(stats_),
       index(index_),

@@ -127,6 +127,14 @@ void load_scenario_file(const std::string& path, Scenario& s) {
         s.seed = v.as<uint64_t>();
       else if (k == "arp_entries")
         s.arp_entries = v.as<int>();
+      else if (k == "arp_idle_every")
+        s.arp_idle_every = v.as<int>();
+      else if (k == "arp_offline_every")
+        s.arp_offline_every = v.as<int>();
+      else if (k == "dhcp_leases")
+        s.dhcp_leases = v.as<bool>();
+      else if (k == "ping_timeout_ms")
+        s.ping_timeout_ms = v.as<int>();
       else if (k == "neighbors")
         s.neighbors = v.as<int>();
       else if (k == "rate_base")
@@ -164,6 +172,8 @@ void validate(const Scenario& s) {
   if (s.sessions < 0 || s.sessions > 1000000) throw std::runtime_error("sessions must be 0..1000000");
   if (s.interval_s < 0.01) throw std::runtime_error("interval must be at least 0.01 s");
   if (s.churn_per_min < 0) throw std::runtime_error("churn_per_min must be >= 0");
+  if (s.arp_entries < 0 || s.arp_entries > 62500) throw std::runtime_error("arp_entries must be 0..62500");
+  if (s.ping_timeout_ms < 0) throw std::runtime_error("ping_timeout_ms must be >= 0");
   if (s.tls_cert.empty() != s.tls_key.empty()) throw std::runtime_error("tls_cert and tls_key go together");
   for (const auto& f : s.faults)
     if (f.router >= s.routers)

@@ -34,6 +34,10 @@ struct Scenario {
   bool empty_replies = false;     ///< RouterOS 7.18+: `!empty` for prints without rows
   uint64_t seed = 1;              ///< churn randomness
   int arp_entries = 20;           ///< static-user ARP entries per router
+  int arp_idle_every = 0;         ///< every Nth ARP host starts idle (stale entry); 0 = none (model_arp.hpp)
+  int arp_offline_every = 0;      ///< every Nth ARP host starts offline (wins over idle); 0 = none
+  bool dhcp_leases = false;       ///< every ARP host also has a static DHCP lease
+  int ping_timeout_ms = 1000;     ///< how long `/ping` waits before `status=timeout`
   int neighbors = 4;              ///< /ip/neighbor rows per router (other sim routers)
   uint64_t rate_base = 1000000;   ///< bits/s unit of the per-user rate formula
   bool timestamps = true;         ///< add =.sim-sent-ns= to monitor-traffic rows

@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "model.hpp"
+#include "model_arp.hpp"
 #include "routerpulse/routeros/codec.hpp"
 #include "scenario.hpp"
 
@@ -96,6 +97,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void monitor_traffic(const Request& r);
   void monitor_round(const std::string& tag);
   void ppp_listen(const Request& r);
+  void ping(const Request& r);  // commands_arp.cpp
 
   RouterServer& router_;
   std::unique_ptr<tcp::socket> plain_;
@@ -128,6 +130,7 @@ class RouterServer {
 
   boost::asio::io_context& io;
   RouterModel model;
+  ArpModel arp;
   const Scenario& scenario;
   SimStats& stats;
   int index;
