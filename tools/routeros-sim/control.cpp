@@ -129,7 +129,20 @@ std::string ControlServer::execute(const std::string& line) {
     for (auto* r : rs) n += r->model.session_count();
     return std::to_string(n);
   }
-  return "error: unknown command \"" + cmd + "\" (ping, stats, fault, churn, sessions)";
+  if (cmd == "neighbor") {  // model_neighbors.hpp
+    in >> target;
+    std::vector<RouterServer*> rs;
+    if (auto e = pick(target, rs); !e.empty()) return e;
+    std::string answer;
+    const std::string rest = in.eof() ? std::string() : in.str().substr(static_cast<size_t>(in.tellg()));
+    for (auto* r : rs) {
+      std::istringstream args(rest);
+      answer = r->model.neighbors().control(args, wall_ns());
+      if (answer.starts_with("error")) break;
+    }
+    return answer;
+  }
+  return "error: unknown command \"" + cmd + "\" (ping, stats, fault, churn, sessions, neighbor)";
 }
 
 }  // namespace routeros_sim

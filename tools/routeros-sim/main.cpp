@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", s.seed, "churn random seed")->capture_default_str();
   app.add_option("--arp", s.arp_entries, "ARP entries per router")->capture_default_str();
   app.add_option("--neighbors", s.neighbors, "neighbors per router")->capture_default_str();
+  app.add_flag("--neighbor-variety", s.neighbor_variety, "four more /ip/neighbor rows with real-world shapes");
   app.add_option("--rate-base", s.rate_base, "bits/s unit of the per-user rate formula")->capture_default_str();
   bool no_timestamps = false;
   app.add_flag("--no-timestamps", no_timestamps, "omit =.sim-sent-ns= from monitor-traffic rows");

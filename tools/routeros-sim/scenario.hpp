@@ -35,6 +35,7 @@ struct Scenario {
   uint64_t seed = 1;              ///< churn randomness
   int arp_entries = 20;           ///< static-user ARP entries per router
   int neighbors = 4;              ///< /ip/neighbor rows per router (other sim routers)
+  bool neighbor_variety = false;  ///< four more /ip/neighbor rows with real-world shapes (model_neighbors.hpp)
   uint64_t rate_base = 1000000;   ///< bits/s unit of the per-user rate formula
   bool timestamps = true;         ///< add =.sim-sent-ns= to monitor-traffic rows
   std::string tls_cert, tls_key;  ///< PEM files: serve API over TLS when both set
