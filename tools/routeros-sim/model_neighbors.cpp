@@ -80,7 +80,7 @@ NeighborTable::NeighborTable(int index, const Scenario& s, int64_t boot_ns) : ve
   Device v6;  // only an IPv6 address
   v6.interface = "ether4";
   v6.identity = "v6-only-" + std::to_string(j);
-  v6.address6 = fmt::format("fe80::400:ff:fe00:{:x}04", j & 0xFF);
+  v6.address6 = fmt::format("fe80::400:ff:fe00:{:x}", ((j & 0xFF) << 8) | 4);
   v6.version = s.version;
   v6.board = "hAP ax3";
   v6.boot_ns = boot_ns - 60 * kNs;
