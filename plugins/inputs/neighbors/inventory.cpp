@@ -1,6 +1,7 @@
 #include "inventory.hpp"
 
-#include <nlohmann/json.hpp>
+#include <cstdio>
+#include <optional>
 
 namespace routerpulse::neighbors {
 namespace {
@@ -16,9 +17,17 @@ std::string sighting_key(const std::string& router, const std::string& interface
 
 double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
+/// A control character as a JSON escape (RFC 8259 §7): `\u00XX`.
+std::string fmt_control(unsigned char b) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "\\u%04x", b);
+  return buf;
+}
+
 }  // namespace
 
 void Inventory::set_known(const std::vector<targets::TargetSpec>& known) {
+  for (auto& [k, s] : sightings_) s.tags.reset();  // the entries' tags may have changed
   std::map<std::string, Entry> old;
   for (auto& e : known_) old.emplace(e.spec.name, std::move(e));
   known_.clear();
@@ -64,6 +73,10 @@ void Inventory::observe(const std::string& router, const std::vector<Neighbor>& 
     it->second.present = false;
   for (const auto& n : rows) {
     Sighting& s = sightings_[sighting_key(router, n.interface, n.mac)];
+    if (s.n.identity != n.identity || s.n.platform != n.platform || s.n.board != n.board ||
+        s.n.address != n.address || s.n.discovered_by != n.discovered_by || s.n.address4 != n.address4 ||
+        s.n.address6 != n.address6)
+      s.tags.reset();  // (address4/6 and identity also decide the known entry)
     s.n = n;
     s.present = true;
     s.reported_absent = false;
@@ -84,6 +97,18 @@ void Inventory::observe(const std::string& router, const std::vector<Neighbor>& 
 
 Metric Inventory::base_metric(const char* name, const Neighbor& n, int entry, int64_t time_ns) const {
   Metric m(name, time_ns, MetricType::gauge);
+  m.set_tag_set(base_tags(n, entry));
+  return m;
+}
+
+Metric Inventory::sighting_metric(Sighting& s, int entry, int64_t time_ns) const {
+  if (!s.tags) s.tags = base_tags(s.n, entry);
+  Metric m("neighbor", time_ns, MetricType::gauge);
+  m.set_tag_set(s.tags);
+  return m;
+}
+
+TagSet Inventory::base_tags(const Neighbor& n, int entry) const {
   TagList tags;
   if (entry >= 0) {
     const Entry& e = known_[static_cast<size_t>(entry)];
@@ -103,17 +128,17 @@ Metric Inventory::base_metric(const char* name, const Neighbor& n, int entry, in
   put("discovered_by", n.discovered_by);
   std::erase_if(tags, [](const Tag& t) { return t.key == "router"; });
   tags.push_back({"router", n.router});  // "" for the agent's own MNDP listener (issue 16)
-  m.set_tag_set(make_tag_set(std::move(tags)));
-  return m;
+  return make_tag_set(std::move(tags));
 }
 
-std::string Inventory::parents_of(const std::string& mac) const {
-  std::string out;
-  for (const auto& [k, s] : sightings_)
-    if (s.present && s.n.mac == mac) {
-      if (!out.empty()) out += ',';
-      out += (s.n.router.empty() ? std::string("mndp-agent") : s.n.router) + ":" + s.n.interface;
-    }
+std::map<std::string, std::string> Inventory::parents() const {
+  std::map<std::string, std::string> out;  // mac → "router:interface,…" in sighting order
+  for (const auto& [k, s] : sightings_) {
+    if (!s.present) continue;
+    std::string& p = out[s.n.mac];
+    if (!p.empty()) p += ',';
+    p += (s.n.router.empty() ? std::string("mndp-agent") : s.n.router) + ":" + s.n.interface;
+  }
   return out;
 }
 
@@ -134,13 +159,14 @@ void Inventory::finish_round(SteadyTime now, int64_t time_ns, MetricBatch& out, 
         it = sightings_.erase(it);
         continue;
       }
-      Metric& m = out.emplace_back(base_metric("neighbor", s.n, i, time_ns));
+      Metric& m = out.emplace_back(sighting_metric(s, i, time_ns));
       m.set_field(kVersion, s.n.version).set_field(kPresent, false).set_field(kKnown, i >= 0);
       s.reported_absent = true;
       ++it;
       continue;
     }
-    Metric& m = out.emplace_back(base_metric("neighbor", s.n, i, time_ns));
+    Metric& m = out.emplace_back(sighting_metric(s, i, time_ns));
+    m.reserve(0, 5);
     m.set_field(kVersion, s.n.version).set_field(kPresent, true).set_field(kKnown, i >= 0);
     if (s.n.uptime_s) m.set_field(kUptime, *s.n.uptime_s);
     if (s.n.age_s) m.set_field(kAge, *s.n.age_s);
@@ -148,10 +174,13 @@ void Inventory::finish_round(SteadyTime now, int64_t time_ns, MetricBatch& out, 
   }
 
   if (!events) return;
+  std::optional<std::map<std::string, std::string>> parents_by_mac;  // built at the first event
   auto event = [&](const char* what, const Neighbor& n, int entry) -> Metric& {
+    if (!parents_by_mac) parents_by_mac = parents();
+    auto p = parents_by_mac->find(n.mac);
     Metric& m = out.emplace_back(base_metric("neighbor_event", n, entry, time_ns));
     m.set_tag("event", what);
-    m.set_field(kParents, parents_of(n.mac)).set_field(kKnown, entry >= 0);
+    m.set_field(kParents, p == parents_by_mac->end() ? std::string() : p->second).set_field(kKnown, entry >= 0);
     return m;
   };
   // Candidates: one event per unknown MAC, repeated after candidate_repeat.
@@ -210,33 +239,80 @@ Inventory::Counts Inventory::counts() const {
 }
 
 std::string Inventory::topology_json() const {
-  using nlohmann::json;
-  json routers = json::object();
+  // Written by hand (no DOM): sightings_ is ordered by router, then
+  // interface, so the hierarchy streams out in one pass.
+  std::string out = "{\"routers\":[";
+  auto str = [&out](std::string_view v) {
+    out += '"';
+    for (char c : v) {
+      const auto b = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += c;
+      } else if (b < 0x20) {
+        out += fmt_control(b);
+      } else {
+        out += c;
+      }
+    }
+    out += '"';
+  };
+  const std::string* router = nullptr;
+  const std::string* iface = nullptr;
   for (const auto& [k, s] : sightings_) {
-    const int i = match(s.n);
-    json dev = {{"mac", s.n.mac},
-                {"identity", s.n.identity},
-                {"platform", s.n.platform},
-                {"board", s.n.board},
-                {"address", s.n.address},
-                {"version", s.n.version},
-                {"discovered_by", s.n.discovered_by},
-                {"interface_list", s.n.interface_list},
-                {"present", s.present},
-                {"known", i >= 0},
-                {"candidate", i < 0}};
-    if (i >= 0) dev["device"] = known_[static_cast<size_t>(i)].spec.name;
-    routers[s.n.router][s.n.interface].push_back(std::move(dev));
+    const Neighbor& n = s.n;
+    if (!router || *router != n.router) {
+      if (router) out += "]}]},";
+      router = &n.router;
+      iface = nullptr;
+      out += "{\"router\":";
+      str(n.router);
+      out += n.router.empty() ? ",\"source\":\"mndp-agent\"" : ",\"source\":\"routeros\"";
+      out += ",\"interfaces\":[";
+    }
+    if (!iface || *iface != n.interface) {
+      if (iface) out += "]},";
+      iface = &n.interface;
+      out += "{\"interface\":";
+      str(n.interface);
+      out += ",\"neighbors\":[";
+    } else {
+      out += ',';
+    }
+    const int i = match(n);
+    out += "{\"mac\":";
+    str(n.mac);
+    for (auto [key, value] : {std::pair<const char*, const std::string*>{"identity", &n.identity},
+                              {"platform", &n.platform},
+                              {"board", &n.board},
+                              {"address", &n.address},
+                              {"version", &n.version},
+                              {"discovered_by", &n.discovered_by},
+                              {"interface_list", &n.interface_list}}) {
+      out += ",\"";
+      out += key;
+      out += "\":";
+      str(*value);
+    }
+    out += s.present ? ",\"present\":true" : ",\"present\":false";
+    out += i >= 0 ? ",\"known\":true,\"candidate\":false,\"device\":" : ",\"known\":false,\"candidate\":true";
+    if (i >= 0) str(known_[static_cast<size_t>(i)].spec.name);
+    out += '}';
   }
-  json out = {{"routers", json::array()}, {"lost", json::array()}};
-  for (auto& [router, ifaces] : routers.items()) {
-    json r = {{"router", router}, {"source", router.empty() ? "mndp-agent" : "routeros"}, {"interfaces", json::array()}};
-    for (auto& [iface, list] : ifaces.items()) r["interfaces"].push_back({{"interface", iface}, {"neighbors", list}});
-    out["routers"].push_back(std::move(r));
+  if (router) out += "]}]}";
+  out += "],\"lost\":[";
+  bool first = true;
+  for (const auto& e : known_) {
+    if (!e.lost) continue;
+    out += first ? "{\"device\":" : ",{\"device\":";
+    first = false;
+    str(e.spec.name);
+    out += ",\"mac\":";
+    str(e.last.mac.empty() ? e.mac : e.last.mac);
+    out += '}';
   }
-  for (const auto& e : known_)
-    if (e.lost) out["lost"].push_back({{"device", e.spec.name}, {"mac", e.last.mac.empty() ? e.mac : e.last.mac}});
-  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+  out += "]}";
+  return out;
 }
 
 }  // namespace routerpulse::neighbors

@@ -68,6 +68,7 @@ class Inventory {
     Neighbor n;
     bool present = true;
     bool reported_absent = false;
+    TagSet tags;  ///< the `neighbor` tags, built once while they stay the same (null: rebuild)
   };
   struct Device {  // per MAC
     SteadyTime last_seen{};
@@ -85,8 +86,12 @@ class Inventory {
 
   /// The index of the known entry matching `n`, or -1.
   int match(const Neighbor& n) const;
+  TagSet base_tags(const Neighbor& n, int entry) const;
   Metric base_metric(const char* name, const Neighbor& n, int entry, int64_t time_ns) const;
-  std::string parents_of(const std::string& mac) const;
+  /// The sighting's metric, its TagSet cached.
+  Metric sighting_metric(Sighting& s, int entry, int64_t time_ns) const;
+  /// Every present MAC → its parents `router:interface,…` (MNDP: `mndp-agent:<interface>`).
+  std::map<std::string, std::string> parents() const;
 
   Settings s_;
   std::vector<Entry> known_;

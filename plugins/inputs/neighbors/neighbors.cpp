@@ -259,9 +259,10 @@ class NeighborsInput final : public Input {
     candidates_.set(static_cast<double>(c.candidates));
     known_.set(static_cast<double>(c.known));
     lost_.set(static_cast<double>(c.lost));
-    {
+    if (route_added_) {  // only when the agent serves it
+      std::string json = inventory_.topology_json();
       std::lock_guard lock(topology_mu_);
-      topology_ = inventory_.topology_json();
+      topology_.swap(json);
     }
     if (!out.empty()) ctx_.emit(std::move(out));
     rounds_.inc();
