@@ -26,7 +26,9 @@ using namespace routerpulse::neighbors;
 
 namespace {
 
-std::string mac_of(int r, int k) { return fmt::format("02:{:02X}:{:02X}:{:02X}:{:02X}:01", r >> 8, r & 0xFF, k >> 8, k & 0xFF); }
+std::string mac_of(int r, int k) {
+  return fmt::format("02:{:02X}:{:02X}:{:02X}:{:02X}:01", r >> 8, r & 0xFF, k >> 8, k & 0xFF);
+}
 
 routeros::Reply row(int r, int k) {
   routeros::Reply re;
@@ -37,7 +39,8 @@ routeros::Reply row(int r, int k) {
   add("address4", fmt::format("10.{}.{}.{}", r & 0xFF, k >> 8, k & 0xFF));
   add("address6", "");
   add("mac-address", mac_of(r, k));
-  add("identity", k % 5 == 0 ? std::string("sector-") + std::to_string(k) + std::string(3, '\0') : "ap-" + std::to_string(k));
+  add("identity",
+      k % 5 == 0 ? std::string("sector-") + std::to_string(k) + std::string(3, '\0') : "ap-" + std::to_string(k));
   add("platform", "MikroTik");
   add("version", "7.16.1 (stable)");
   add("board", "RBLHGG-5acD");
@@ -66,7 +69,10 @@ int main(int argc, char** argv) {
     for (int k = 0; k < per; ++k) replies[static_cast<size_t>(r)].push_back(row(r, k));
   std::vector<targets::TargetSpec> list;
   for (int i = 0; i < known; ++i)  // every other known entry is seen
-    list.push_back({i % 2 == 0 ? mac_of(i / 2 % routers, i / 2 / routers) : fmt::format("ff:00:00:{:02X}:{:02X}:01", i >> 8, i & 0xFF), {{"site", "s" + std::to_string(i % 10)}}, "bench"});
+    list.push_back({i % 2 == 0 ? mac_of(i / 2 % routers, i / 2 / routers)
+                               : fmt::format("ff:00:00:{:02X}:{:02X}:01", i >> 8, i & 0xFF),
+                    {{"site", "s" + std::to_string(i % 10)}},
+                    "bench"});
 
   Inventory inv({.candidate_repeat = std::chrono::hours(24), .lost_after = std::chrono::minutes(10)});
   inv.set_known(list);
@@ -80,7 +86,8 @@ int main(int argc, char** argv) {
     auto t = std::chrono::steady_clock::now();
     for (int r = 0; r < routers; ++r)
       for (const auto& re : replies[static_cast<size_t>(r)])
-        if (auto nb = from_reply(re, "r" + std::to_string(r), 64)) tables[static_cast<size_t>(r)].push_back(std::move(*nb));
+        if (auto nb = from_reply(re, "r" + std::to_string(r), 64))
+          tables[static_cast<size_t>(r)].push_back(std::move(*nb));
     parse_s += since(t);
     t = std::chrono::steady_clock::now();
     MetricBatch out;
@@ -96,10 +103,12 @@ int main(int argc, char** argv) {
   const double sightings = static_cast<double>(routers) * per;
   std::printf("sightings/round %.0f, known %d, rounds %d, metrics/round %.0f\n", sightings, known, rounds,
               static_cast<double>(metrics) / rounds);
-  std::printf("rows -> sightings: %.2f ms/round (%.2f us/row)\n", parse_s / rounds * 1e3, parse_s / rounds / sightings * 1e6);
+  std::printf("rows -> sightings: %.2f ms/round (%.2f us/row)\n", parse_s / rounds * 1e3,
+              parse_s / rounds / sightings * 1e6);
   std::printf("inventory round 1: %.2f ms (every unseen device a candidate)\n", first_round_s * 1e3);
   const double steady = round_s / (rounds - 1);
-  std::printf("inventory round:   %.2f ms/round after the first (%.2f us/sighting)\n", steady * 1e3, steady / sightings * 1e6);
+  std::printf("inventory round:   %.2f ms/round after the first (%.2f us/sighting)\n", steady * 1e3,
+              steady / sightings * 1e6);
   std::printf("topology JSON:     %.2f ms/round (%zu bytes)\n", topo_s / rounds * 1e3, topo_bytes);
   std::printf("CPU total:         %.2f s for %d rounds\n", cpu, rounds);
 

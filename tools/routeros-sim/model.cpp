@@ -49,7 +49,9 @@ Rates user_rates(uint64_t user, uint64_t rate_base) {
 }
 
 RouterModel::RouterModel(int index, const Scenario& s, int64_t start_ns)
-    : index_(index), s_(s), boot_ns_(start_ns - 86400 * kNs * (index % 7 + 1)),
+    : index_(index),
+      s_(s),
+      boot_ns_(start_ns - 86400 * kNs * (index % 7 + 1)),
       rng_(s.seed * 7919 + index),
       neighbors_(index, s, boot_ns_) {
   identity_ = "sim-router-" + std::to_string(index);

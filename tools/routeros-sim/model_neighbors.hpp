@@ -47,7 +47,7 @@ class NeighborTable {
     std::string caps = "bridge,router", discovered_by = "cdp,lldp,mndp";
     bool routeros = true;  ///< board and uptime only for RouterOS devices
     int64_t boot_ns = 0;
-    int64_t seen_ns = 0;   ///< last discovery packet (age = now - seen, capped at 59 s)
+    int64_t seen_ns = 0;  ///< last discovery packet (age = now - seen, capped at 59 s)
   };
   Row row(uint64_t id, const Device& d, int64_t now_ns) const;
 

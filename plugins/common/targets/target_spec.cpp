@@ -193,9 +193,8 @@ std::vector<TargetSpec> read_inline_targets(const Options& o, const std::string&
       YAML::Node tags = entry.raw("tags");
       entry.check_unknown();
       if (!addr)
-        throw entry.error("", rule == NameRule::device
-                                  ? "needs device: a MAC address, IP address or device identity"
-                                  : "needs address: an IPv4/IPv6 address or a host name");
+        throw entry.error("", rule == NameRule::device ? "needs device: a MAC address, IP address or device identity"
+                                                       : "needs address: an IPv4/IPv6 address or a host name");
       if (!valid_name(*addr, rule)) throw entry.error(nk, name_problem(*addr, rule));
       t.name = *addr;
       if (tags.IsDefined() && !tags.IsNull()) {
@@ -215,8 +214,11 @@ std::vector<TargetSpec> read_inline_targets(const Options& o, const std::string&
         std::sort(t.tags.begin(), t.tags.end(), [](const Tag& a, const Tag& b) { return a.key < b.key; });
       }
     } else {
-      throw config_error_at(file, n, path,
-                            std::string("expected an ") + name_key(rule) + " string or {" + name_key(rule) + ": ..., tags: {...}}, got " + describe_node(n));
+      throw config_error_at(
+          file, n, path,
+          std::string(rule == NameRule::device ? "expected a device string or {device: ..., tags: {...}}, got "
+                                               : "expected an address string or {address: ..., tags: {...}}, got ") +
+              describe_node(n));
     }
     auto mark = n.Mark();
     t.origin = file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);

@@ -15,25 +15,29 @@ TEST_CASE("valid UTF-8 is kept, NUL padding removed, blanks trimmed", "[common][
 }
 
 TEST_CASE("invalid UTF-8 is read as latin-1", "[common][text]") {
-  CHECK(clean_untrusted_text("Caf\xE9-AP", 64) == "Caf\xC3\xA9-AP");          // é
-  CHECK(clean_untrusted_text("\xC0\xAF", 64) == "\xC3\x80\xC2\xAF");          // overlong '/' → À¯
+  CHECK(clean_untrusted_text("Caf\xE9-AP", 64) == "Caf\xC3\xA9-AP");  // é
+  CHECK(clean_untrusted_text("\xC0\xAF", 64) == "\xC3\x80\xC2\xAF");  // overlong '/' → À¯
   const std::string s = clean_untrusted_text("x\xED\xA0\x80y", 64);
   CHECK(is_valid_utf8(s));
   CHECK(s == "x\xC3\xAD\xC2\xA0 y");  // ED → í, A0 → NBSP (kept), 80 → C1 control → space
 }
 
 TEST_CASE("control characters become spaces; C1 controls too", "[common][text]") {
-  CHECK(clean_untrusted_text("a\tb\nc\x7F" "d", 64) == "a b c d");
-  CHECK(clean_untrusted_text("a\xC2\x85" "b", 64) == "a b");  // U+0085 NEL
+  CHECK(clean_untrusted_text("a\tb\nc\x7F"
+                             "d",
+                             64) == "a b c d");
+  CHECK(clean_untrusted_text("a\xC2\x85"
+                             "b",
+                             64) == "a b");  // U+0085 NEL
   CHECK(clean_untrusted_text("\x1B[31mred", 64) == "[31mred");
 }
 
 TEST_CASE("the cap never splits a character", "[common][text]") {
   CHECK(clean_untrusted_text("abcdef", 4) == "abcd");
-  CHECK(clean_untrusted_text("ab\xC3\xA9", 3) == "ab");             // é would be cut in half
-  CHECK(clean_untrusted_text("a\xF0\x9F\x98\x80z", 4) == "a");       // a 4-byte emoji
+  CHECK(clean_untrusted_text("ab\xC3\xA9", 3) == "ab");         // é would be cut in half
+  CHECK(clean_untrusted_text("a\xF0\x9F\x98\x80z", 4) == "a");  // a 4-byte emoji
   CHECK(clean_untrusted_text("a\xF0\x9F\x98\x80z", 5) == "a\xF0\x9F\x98\x80");
-  CHECK(clean_untrusted_text("ab   cd", 4) == "ab");                  // no trailing blank after the cut
+  CHECK(clean_untrusted_text("ab   cd", 4) == "ab");  // no trailing blank after the cut
   CHECK(clean_untrusted_text("abcdef", 0) == "abcdef");
 }
 

@@ -73,9 +73,8 @@ void Inventory::observe(const std::string& router, const std::vector<Neighbor>& 
     it->second.present = false;
   for (const auto& n : rows) {
     Sighting& s = sightings_[sighting_key(router, n.interface, n.mac)];
-    if (s.n.identity != n.identity || s.n.platform != n.platform || s.n.board != n.board ||
-        s.n.address != n.address || s.n.discovered_by != n.discovered_by || s.n.address4 != n.address4 ||
-        s.n.address6 != n.address6)
+    if (s.n.identity != n.identity || s.n.platform != n.platform || s.n.board != n.board || s.n.address != n.address ||
+        s.n.discovered_by != n.discovered_by || s.n.address4 != n.address4 || s.n.address6 != n.address6)
       s.tags.reset();  // (address4/6 and identity also decide the known entry)
     s.n = n;
     s.present = true;
@@ -216,7 +215,9 @@ void Inventory::finish_round(SteadyTime now, int64_t time_ns, MetricBatch& out, 
     if (e.ever_seen) m.set_field(kLastSeen, seconds(now - e.last_seen));
   }
   // Forget devices that left every table (their candidate state goes with them).
-  std::erase_if(devices_, [&](const auto& kv) { return !present_macs.count(kv.first) && now - kv.second.last_seen >= s_.candidate_repeat; });
+  std::erase_if(devices_, [&](const auto& kv) {
+    return !present_macs.count(kv.first) && now - kv.second.last_seen >= s_.candidate_repeat;
+  });
 }
 
 Inventory::Counts Inventory::counts() const {
@@ -232,8 +233,10 @@ Inventory::Counts Inventory::counts() const {
   c.candidates = candidates.size();
   c.known = known_.size();
   for (const auto& e : known_) {
-    if (e.lost) ++c.lost;
-    else if (e.ever_seen) ++c.known_present;
+    if (e.lost)
+      ++c.lost;
+    else if (e.ever_seen)
+      ++c.known_present;
   }
   return c;
 }

@@ -81,7 +81,7 @@ class Inventory {
     bool ever_seen = false, lost = false;
     SteadyTime last_seen{};
     std::map<std::string, SteadyTime> parents;  ///< router → when it last saw the device
-    Neighbor last;                  ///< the last sighting (event tags)
+    Neighbor last;                              ///< the last sighting (event tags)
   };
 
   /// The index of the known entry matching `n`, or -1.

@@ -47,8 +47,8 @@ MndpParse parse_mndp(std::string_view d, MndpAnnouncement& out, std::string& err
     at += len;
     auto need = [&](size_t n) {
       if (len == n) return true;
-      error = "TLV type " + std::to_string(type) + " has length " + std::to_string(len) + ", expected " +
-              std::to_string(n);
+      error =
+          "TLV type " + std::to_string(type) + " has length " + std::to_string(len) + ", expected " + std::to_string(n);
       return false;
     };
     switch (type) {

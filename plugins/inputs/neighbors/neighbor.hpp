@@ -18,19 +18,19 @@
 namespace routerpulse::neighbors {
 
 /// The `.proplist` of the print (every property the plugin reads).
-inline constexpr const char* kProplist[] = {"interface",   "address",        "address4",    "address6",
-                                            "mac-address", "identity",       "platform",    "version",
-                                            "board",       "unpack",         "age",         "uptime",
-                                            "software-id", "interface-name", "system-caps", "system-caps-enabled",
+inline constexpr const char* kProplist[] = {"interface",    "address",        "address4",    "address6",
+                                            "mac-address",  "identity",       "platform",    "version",
+                                            "board",        "unpack",         "age",         "uptime",
+                                            "software-id",  "interface-name", "system-caps", "system-caps-enabled",
                                             "discovered-by"};
 
 struct Neighbor {
-  std::string router;         ///< the router that sees it; empty for the agent's own MNDP listener
-  std::string interface;      ///< the first interface of RouterOS' list (the port: `ether5` of `ether5,bond1`)
-  std::string interface_list; ///< the whole list as the router reported it
-  std::string mac;            ///< upper-case `AA:BB:CC:DD:EE:FF`; the device key
+  std::string router;          ///< the router that sees it; empty for the agent's own MNDP listener
+  std::string interface;       ///< the first interface of RouterOS' list (the port: `ether5` of `ether5,bond1`)
+  std::string interface_list;  ///< the whole list as the router reported it
+  std::string mac;             ///< upper-case `AA:BB:CC:DD:EE:FF`; the device key
   std::string identity, platform, board, version, software_id, interface_name, system_caps;
-  std::string address;        ///< IPv4 when there is one, else IPv6
+  std::string address;  ///< IPv4 when there is one, else IPv6
   std::string address4, address6;
   std::string discovered_by;  ///< RouterOS 7.7+ (`cdp,lldp,mndp`), `mndp-agent` for the listener, else empty
   std::optional<double> uptime_s, age_s;

@@ -107,9 +107,9 @@ class NeighborsInput final : public Input {
       for (const auto& name : names) {
         auto session = ctx.routers->find(name);
         if (!session) throw o.error("routers", "unknown router \"" + name + "\" (not in routers:)");
-        routers_.push_back({name, session,
-                            &ctx.self_metrics.counter("print_errors_total", "/ip/neighbor/print that failed",
-                                                      {{"router", name}})});
+        routers_.push_back(
+            {name, session,
+             &ctx.self_metrics.counter("print_errors_total", "/ip/neighbor/print that failed", {{"router", name}})});
       }
     }
     list_ = std::make_shared<targets::TargetList>(ctx.strand, ctx.clock, ctx.log, s_.known);
@@ -138,7 +138,7 @@ class NeighborsInput final : public Input {
     if (ctx_.http && !s_.topology_route.empty()) {
       route_added_ = true;
       ctx_.http->add_route(s_.topology_route, [w = std::weak_ptr<Component>(weak_from_this()), this](
-                                                   const HttpRequest& req, HttpResponse& res) {
+                                                  const HttpRequest& req, HttpResponse& res) {
         auto self = w.lock();
         if (!self) {
           res.status = 503;
@@ -182,8 +182,8 @@ class NeighborsInput final : public Input {
     opts.executor = ctx_.strand;
     if (s_.timeout) opts.timeout = *s_.timeout;
     for (size_t i = 0; i < routers_.size(); ++i)
-      routers_[i].session->execute(cmd, guard([this, i, round](routeros::Result r) { answered(i, round, std::move(r)); }),
-                                   opts);
+      routers_[i].session->execute(
+          cmd, guard([this, i, round](routeros::Result r) { answered(i, round, std::move(r)); }), opts);
     if (pending_ == 0) finish();
   }
 
@@ -250,7 +250,8 @@ class NeighborsInput final : public Input {
     // Until the known query has answered, every device would look unknown:
     // report sightings but no events.
     inventory_.finish_round(now, ctx_.clock.now_ns(), out, list_->ready());
-    if (!list_->ready()) log_.log(spdlog::level::info, "query", "waiting for the first answer of known_query: no events yet");
+    if (!list_->ready())
+      log_.log(spdlog::level::info, "query", "waiting for the first answer of known_query: no events yet");
     for (const auto& m : out)
       if (m.name() == "neighbor_event")
         if (const std::string* e = m.tag("event"); e && events_.count(*e)) events_[*e]->inc();

@@ -97,17 +97,15 @@ Settings read_settings(const Options& o, const std::string& config_dir) {
     MndpSettings ms;
     ms.listener.listen = read_endpoint(mo, "listen", "0.0.0.0:5678");
     ms.listener.solicit_interval = mo.get_duration("solicit_interval", std::chrono::seconds(30), Duration::zero());
-    ms.listener.solicit_to = read_endpoint(mo, "solicit_to", ms.listener.listen.address().is_v4()
-                                                                 ? "255.255.255.255:5678"
-                                                                 : "[ff02::1]:5678");
+    ms.listener.solicit_to = read_endpoint(
+        mo, "solicit_to", ms.listener.listen.address().is_v4() ? "255.255.255.255:5678" : "[ff02::1]:5678");
     if (ms.listener.solicit_to.address().is_v4() != ms.listener.listen.address().is_v4())
       throw mo.error("solicit_to", "must be of the same address family as listen");
     ms.hold = mo.get_duration("hold", std::chrono::seconds(180), std::chrono::seconds(1));
     mo.check_unknown();
     s.mndp = ms;
   }
-  if (s.routers.empty() && !s.mndp)
-    throw o.error("routers", "no routers and no mndp listener: nothing to discover");
+  if (s.routers.empty() && !s.mndp) throw o.error("routers", "no routers and no mndp listener: nothing to discover");
   return s;
 }
 

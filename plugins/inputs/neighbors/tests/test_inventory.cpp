@@ -98,8 +98,7 @@ TEST_CASE("inventory: a new device is a candidate once, again after candidate_re
   inv.set_known({known("02:00:00:00:00:01")});
   const SteadyTime t0{};
   MetricBatch out;
-  inv.observe("r1", {seen("r1", "ether1", "02:00:00:00:00:01"), seen("r1", "ether2", "02:00:00:00:00:99", "new")},
-              t0);
+  inv.observe("r1", {seen("r1", "ether1", "02:00:00:00:00:01"), seen("r1", "ether2", "02:00:00:00:00:99", "new")}, t0);
   inv.finish_round(t0, 1, out);
   auto c = named(out, "neighbor_event", "candidate");
   REQUIRE(c.size() == 1);
@@ -112,8 +111,7 @@ TEST_CASE("inventory: a new device is a candidate once, again after candidate_re
 
   for (auto t : {t0 + 1h, t0 + 23h}) {
     out.clear();
-    inv.observe("r1", {seen("r1", "ether1", "02:00:00:00:00:01"), seen("r1", "ether2", "02:00:00:00:00:99", "new")},
-                t);
+    inv.observe("r1", {seen("r1", "ether1", "02:00:00:00:00:01"), seen("r1", "ether2", "02:00:00:00:00:99", "new")}, t);
     inv.finish_round(t, 2, out);
     CHECK(named(out, "neighbor_event").empty());
   }

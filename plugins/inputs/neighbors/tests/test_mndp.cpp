@@ -20,19 +20,21 @@ std::string bytes(std::initializer_list<int> b) {
 // TLVs in the order RouterOS sends them, an unknown type 18 and a latin-1,
 // NUL-padded identity.
 const std::string kGolden = bytes({
-    0xef, 0x65, 0x00, 0x00,                                      // header (not validated)
-    0x00, 0x01, 0x00, 0x06, 0x48, 0xa9, 0x8a, 0x0b, 0x0c, 0x0d,  // 1 MAC 48:A9:8A:0B:0C:0D
-    0x00, 0x05, 0x00, 0x08, 'C', 'a', 'f', 0xe9, '-', 'A', 'P', 0x00,  // 5 identity "Caf\xe9-AP\0"
-    0x00, 0x07, 0x00, 0x0f, '7', '.', '1', '6', '.', '1', ' ', '(', 's', 't', 'a', 'b', 'l', 'e', ')',  // 7
-    0x00, 0x08, 0x00, 0x08, 'M', 'i', 'k', 'r', 'o', 'T', 'i', 'k',  // 8 platform
-    0x00, 0x0a, 0x00, 0x04, 0x10, 0x0e, 0x00, 0x00,                  // 10 uptime 3600 s, little-endian
-    0x00, 0x0b, 0x00, 0x09, 'A', 'B', 'C', 'D', '-', '1', '2', '3', '4',  // 11 software-id
-    0x00, 0x0c, 0x00, 0x07, 'R', 'B', '5', '0', '0', '9', 'U',           // 12 board
-    0x00, 0x0e, 0x00, 0x01, 0x01,                                        // 14 unpack
-    0x00, 0x0f, 0x00, 0x10, 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x4a, 0xa9, 0x8a, 0xff, 0xfe, 0x0b, 0x0c, 0x0d,  // 15
-    0x00, 0x10, 0x00, 0x06, 'e', 't', 'h', 'e', 'r', '2',            // 16 interface name
-    0x00, 0x11, 0x00, 0x04, 192, 168, 88, 1,                         // 17 IPv4
-    0x00, 0x12, 0x00, 0x01, 0x00,                                    // 18 unknown: skipped
+    0xef, 0x65, 0x00, 0x00,                                                 // header (not validated)
+    0x00, 0x01, 0x00, 0x06, 0x48, 0xa9, 0x8a, 0x0b, 0x0c, 0x0d,             // 1 MAC 48:A9:8A:0B:0C:0D
+    0x00, 0x05, 0x00, 0x08, 'C',  'a',  'f',  0xe9, '-',  'A',  'P', 0x00,  // 5 identity "Caf\xe9-AP\0"
+    0x00, 0x07, 0x00, 0x0f, '7',  '.',  '1',  '6',  '.',  '1',  ' ', '(',  's',
+    't',  'a',  'b',  'l',  'e',  ')',                                           // 7
+    0x00, 0x08, 0x00, 0x08, 'M',  'i',  'k',  'r',  'o',  'T',  'i', 'k',        // 8 platform
+    0x00, 0x0a, 0x00, 0x04, 0x10, 0x0e, 0x00, 0x00,                              // 10 uptime 3600 s, little-endian
+    0x00, 0x0b, 0x00, 0x09, 'A',  'B',  'C',  'D',  '-',  '1',  '2', '3',  '4',  // 11 software-id
+    0x00, 0x0c, 0x00, 0x07, 'R',  'B',  '5',  '0',  '0',  '9',  'U',             // 12 board
+    0x00, 0x0e, 0x00, 0x01, 0x01,                                                // 14 unpack
+    0x00, 0x0f, 0x00, 0x10, 0xfe, 0x80, 0,    0,    0,    0,    0,   0,    0x4a,
+    0xa9, 0x8a, 0xff, 0xfe, 0x0b, 0x0c, 0x0d,                   // 15
+    0x00, 0x10, 0x00, 0x06, 'e',  't',  'h',  'e',  'r',  '2',  // 16 interface name
+    0x00, 0x11, 0x00, 0x04, 192,  168,  88,   1,                // 17 IPv4
+    0x00, 0x12, 0x00, 0x01, 0x00,                               // 18 unknown: skipped
 });
 
 }  // namespace
@@ -60,7 +62,7 @@ TEST_CASE("mndp: a golden announcement, field by field", "[neighbors][mndp]") {
   CHECK(n.router.empty());
   CHECK(n.discovered_by == "mndp-agent");
   CHECK(n.identity == "Caf\xC3\xA9-AP");  // latin-1 → UTF-8, NUL padding gone
-  CHECK(n.address == "192.168.88.1");      // IPv4 preferred
+  CHECK(n.address == "192.168.88.1");     // IPv4 preferred
   CHECK(n.address6 == "fe80::4aa9:8aff:fe0b:c0d");
   REQUIRE(n.uptime_s);
   CHECK(*n.uptime_s == 3600);

@@ -42,11 +42,14 @@ TEST_CASE("mndp listener: announcements, malformed datagrams and solicitations",
   a.ipv4 = "10.0.0.42";
   sender.send_to(boost::asio::buffer(encode_mndp(a)), to);
   sender.send_to(boost::asio::buffer(neighbors::mndp_solicitation()), to);  // ignored
-  for (std::string bad : {std::string("\x01\x02", 2), std::string("\0\0\0\0\0\x01\0\x09" "abc", 11),
+  for (std::string bad : {std::string("\x01\x02", 2),
+                          std::string("\0\0\0\0\0\x01\0\x09"
+                                      "abc",
+                                      11),
                           std::string("\0\0\0\0\0\x05\0\x01x", 9)})
     sender.send_to(boost::asio::buffer(bad), to);
-  REQUIRE(wait_until([&] { return f.stat("mndp_malformed_total") == 3 && f.stat("mndp_announcements_total") == 1; },
-                     10s));
+  REQUIRE(
+      wait_until([&] { return f.stat("mndp_malformed_total") == 3 && f.stat("mndp_announcements_total") == 1; }, 10s));
   f.gather();
   auto n = f.neighbor("02:00:00:00:00:2A", "");
   REQUIRE(n);

@@ -54,8 +54,8 @@ TEST_CASE("mndp in namespaces: solicitation broadcast, a device's broadcast answ
   }
   Net net;
   REQUIRE(net.ok);
-  Process device({"ip", "netns", "exec", "nbr-d-" + net.tag, "python3", kDir + "/mndp_device.py",
-                  "02:00:00:00:00:99", "Caf\xE9-switch", "10.97.0.2"});
+  Process device({"ip", "netns", "exec", "nbr-d-" + net.tag, "python3", kDir + "/mndp_device.py", "02:00:00:00:00:99",
+                  "Caf\xE9-switch", "10.97.0.2"});
   NeighborsFixture f(nullptr);
   // The device may not listen yet when the first solicitation goes out: the
   // ManualClock re-solicits every 30 s of its time until an answer comes.

@@ -66,7 +66,8 @@ TEST_CASE("neighbors: RouterOS 7.16 rows with their tags, fields and cleaned str
 }
 
 TEST_CASE("neighbors: RouterOS 6 and 7.6 have no discovered-by; 7.7 has", "[neighbors][sim]") {
-  for (auto [version, has] : {std::pair{"6.49.10 (long-term)", false}, {"7.6 (stable)", false}, {"7.7 (stable)", true}}) {
+  for (auto [version, has] :
+       {std::pair{"6.49.10 (long-term)", false}, {"7.6 (stable)", false}, {"7.7 (stable)", true}}) {
     INFO(version);
     SimProcess sim(1, {"--neighbors", "1", "--version-string", version});
     NeighborsFixture f(&sim);
@@ -82,7 +83,8 @@ TEST_CASE("neighbors: RouterOS 6 and 7.6 have no discovered-by; 7.7 has", "[neig
 TEST_CASE("neighbors: candidate, lost and found as devices appear and disappear", "[neighbors][sim]") {
   SimProcess sim(1, {"--neighbors", "2"});
   NeighborsFixture f(&sim);
-  f.create("routers: all\nknown: [\"" + kDev1 + " site=north\", \"10.255.0.3\"]\nlost_after: 1m\ncandidate_repeat: 1h\n");
+  f.create("routers: all\nknown: [\"" + kDev1 +
+           " site=north\", \"10.255.0.3\"]\nlost_after: 1m\ncandidate_repeat: 1h\n");
   f.gather();
   CHECK(f.named("neighbor_event").empty());  // both base devices are known (by MAC and by address)
   REQUIRE(f.neighbor(kDev1));
