@@ -22,6 +22,10 @@ namespace {
 using neighbors::Inventory;
 using neighbors::Neighbor;
 
+/// Most MNDP devices kept: announcements are unauthenticated broadcasts, so a
+/// flood of invented MACs must not grow the table without bound.
+constexpr size_t kMaxMndpDevices = 10000;
+
 class NeighborsInput final : public Input {
  public:
   static constexpr OptionSpec options[] = {
@@ -94,6 +98,8 @@ class NeighborsInput final : public Input {
         mndp_packets_(ctx.self_metrics.counter("mndp_announcements_total", "MNDP announcements heard")),
         mndp_malformed_(ctx.self_metrics.counter("mndp_malformed_total", "MNDP datagrams refused as malformed")),
         mndp_solicits_(ctx.self_metrics.counter("mndp_solicitations_sent_total", "MNDP refresh datagrams sent")),
+        mndp_full_(ctx.self_metrics.counter("mndp_table_full_total",
+                                            "MNDP announcements of new devices ignored: 10,000 devices held")),
         devices_(ctx.self_metrics.gauge("devices", "Distinct MACs seen in the last round")),
         candidates_(ctx.self_metrics.gauge("candidates", "Devices seen in the last round that are not known")),
         known_(ctx.self_metrics.gauge("known_devices", "Entries of the known list")),
@@ -103,7 +109,10 @@ class NeighborsInput final : public Input {
     if (!s_.routers.empty()) {
       if (!ctx.routers) throw o.error("routers", "this input needs routers, but agent.yaml has no `routers:` section");
       std::vector<std::string> names = s_.routers;
-      if (names.size() == 1 && names[0] == "all") names = ctx.routers->names();
+      if (names.size() == 1 && names[0] == "all") {
+        names = ctx.routers->names();
+        if (names.empty() && !s_.mndp) throw o.error("routers", "`routers: all`, but the `routers:` section is empty");
+      }
       for (const auto& name : names) {
         auto session = ctx.routers->find(name);
         if (!session) throw o.error("routers", "unknown router \"" + name + "\" (not in routers:)");
@@ -224,7 +233,14 @@ class NeighborsInput final : public Input {
     Neighbor n = neighbors::to_neighbor(a, s_.max_text);
     n.interface = iface;
     n.interface_list = iface;
-    heard_[iface + '\0' + n.mac] = {std::move(n), ctx_.clock.steady_now()};
+    std::string key = iface + '\0' + n.mac;
+    if (heard_.size() >= kMaxMndpDevices && !heard_.count(key)) {
+      mndp_full_.inc();
+      log_.log(spdlog::level::warn, "mndp-full",
+               "MNDP table full (" + std::to_string(kMaxMndpDevices) + " devices): ignoring " + n.mac);
+      return;
+    }
+    heard_[std::move(key)] = {std::move(n), ctx_.clock.steady_now()};
   }
 
   void finish() {
@@ -298,6 +314,7 @@ class NeighborsInput final : public Input {
   Counter& mndp_packets_;
   Counter& mndp_malformed_;
   Counter& mndp_solicits_;
+  Counter& mndp_full_;
   Gauge& devices_;
   Gauge& candidates_;
   Gauge& known_;
