@@ -193,7 +193,7 @@ class NeighborsInput final : public Input {
     for (size_t i = 0; i < routers_.size(); ++i)
       routers_[i].session->execute(
           cmd, guard([this, i, round](routeros::Result r) { answered(i, round, std::move(r)); }), opts);
-    if (pending_ == 0) finish();
+    if (routers_.empty()) finish();  // MNDP only (with routers, the last answer finishes the round)
   }
 
  private:
