@@ -36,8 +36,8 @@ struct Neighbor {
   std::optional<double> uptime_s, age_s;
 };
 
-/// `aa-bb-cc-dd-ee-ff`, `AABB.CCDD.EEFF`-free forms: six hex pairs separated by
-/// `:` or `-` → `AA:BB:CC:DD:EE:FF`; nullopt for anything else.
+/// Six hex pairs separated by `:` or `-`, any case (`aa-bb-cc-dd-ee-ff`) →
+/// `AA:BB:CC:DD:EE:FF`; nullopt for anything else.
 std::optional<std::string> normalize_mac(std::string_view text);
 
 /// Builds a sighting from one `!re` of `/ip/neighbor/print`. Returns nullopt

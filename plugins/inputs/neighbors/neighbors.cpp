@@ -98,6 +98,8 @@ class NeighborsInput final : public Input {
         mndp_packets_(ctx.self_metrics.counter("mndp_announcements_total", "MNDP announcements heard")),
         mndp_malformed_(ctx.self_metrics.counter("mndp_malformed_total", "MNDP datagrams refused as malformed")),
         mndp_solicits_(ctx.self_metrics.counter("mndp_solicitations_sent_total", "MNDP refresh datagrams sent")),
+        mndp_send_errors_(ctx.self_metrics.counter("mndp_send_errors_total",
+                                                   "MNDP refresh datagrams the kernel refused (no route?)")),
         mndp_full_(ctx.self_metrics.counter("mndp_table_full_total",
                                             "MNDP announcements of new devices ignored: 10,000 devices held")),
         devices_(ctx.self_metrics.gauge("devices", "Distinct MACs seen in the last round")),
@@ -261,6 +263,8 @@ class NeighborsInput final : public Input {
       const auto& c = mndp_->counters();
       mndp_solicits_.inc(c.solicitations_sent - solicits_seen_);
       solicits_seen_ = c.solicitations_sent;
+      mndp_send_errors_.inc(c.send_errors - send_errors_seen_);
+      send_errors_seen_ = c.send_errors;
     }
     MetricBatch out;
     // Until the known query has answered, every device would look unknown:
@@ -302,7 +306,7 @@ class NeighborsInput final : public Input {
   uint64_t known_version_ = 0;
   uint64_t round_ = 0;
   size_t pending_ = 0, failed_ = 0;
-  uint64_t solicits_seen_ = 0;
+  uint64_t solicits_seen_ = 0, send_errors_seen_ = 0;
   std::function<void()> gather_done_;
   bool stopped_ = false;
   bool route_added_ = false;
@@ -314,6 +318,7 @@ class NeighborsInput final : public Input {
   Counter& mndp_packets_;
   Counter& mndp_malformed_;
   Counter& mndp_solicits_;
+  Counter& mndp_send_errors_;
   Counter& mndp_full_;
   Gauge& devices_;
   Gauge& candidates_;
