@@ -4,6 +4,7 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
+#include <cctype>
 #include <istream>
 #include <sstream>
 
@@ -139,7 +140,26 @@ std::string ControlServer::execute(const std::string& line) {
     for (auto* r : rs) n += r->model.session_count();
     return std::to_string(n);
   }
-  return "error: unknown command \"" + cmd + "\" (ping, stats, fault, churn, arp, sessions)";
+  if (cmd == "neighbor") {  // model_neighbors.hpp
+    in >> target;
+    std::vector<RouterServer*> rs;
+    if (auto e = pick(target, rs); !e.empty()) return e;
+    // With `all`, `remove` succeeds when any router had the device; a count is the sum.
+    std::string answer;
+    const std::string rest = in.eof() ? std::string() : in.str().substr(static_cast<size_t>(in.tellg()));
+    bool any_ok = false;
+    long long total = 0;
+    for (auto* r : rs) {
+      std::istringstream args(rest);
+      std::string a = r->model.neighbors().control(args, wall_ns());
+      if (a == "ok") any_ok = true;
+      if (!a.empty() && std::isdigit(static_cast<unsigned char>(a[0]))) total += std::stoll(a);
+      if (answer.empty() || !a.starts_with("error")) answer = a;
+    }
+    if (!answer.empty() && std::isdigit(static_cast<unsigned char>(answer[0]))) return std::to_string(total);
+    return any_ok ? "ok" : answer;
+  }
+  return "error: unknown command \"" + cmd + "\" (ping, stats, fault, churn, arp, sessions, neighbor)";
 }
 
 }  // namespace routeros_sim

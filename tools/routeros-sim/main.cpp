@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
   app.add_flag("--dhcp-leases", s.dhcp_leases, "give every ARP host a static DHCP lease");
   app.add_option("--ping-timeout-ms", s.ping_timeout_ms, "how long /ping waits for a reply")->capture_default_str();
   app.add_option("--neighbors", s.neighbors, "neighbors per router")->capture_default_str();
+  app.add_flag("--neighbor-variety", s.neighbor_variety, "four more /ip/neighbor rows with real-world shapes");
   app.add_option("--rate-base", s.rate_base, "bits/s unit of the per-user rate formula")->capture_default_str();
   bool no_timestamps = false;
   app.add_flag("--no-timestamps", no_timestamps, "omit =.sim-sent-ns= from monitor-traffic rows");

@@ -49,7 +49,11 @@ Rates user_rates(uint64_t user, uint64_t rate_base) {
 }
 
 RouterModel::RouterModel(int index, const Scenario& s, int64_t start_ns)
-    : index_(index), s_(s), boot_ns_(start_ns - 86400 * kNs * (index % 7 + 1)), rng_(s.seed * 7919 + index) {
+    : index_(index),
+      s_(s),
+      boot_ns_(start_ns - 86400 * kNs * (index % 7 + 1)),
+      rng_(s.seed * 7919 + index),
+      neighbors_(index, s, boot_ns_) {
   identity_ = "sim-router-" + std::to_string(index);
   const uint64_t spare =
       s.spare_users >= 0 ? static_cast<uint64_t>(s.spare_users) : static_cast<uint64_t>((s.sessions + 9) / 10);
@@ -190,30 +194,6 @@ std::vector<Row> RouterModel::interface_rows(int64_t now_ns) const {
   return rows;
 }
 
-std::vector<Row> RouterModel::neighbor_rows(int64_t now_ns) const {
-  std::vector<Row> rows;
-  for (int k = 1; k <= s_.neighbors; ++k) {
-    const int j = index_ + k;
-    const std::string ident =
-        s_.routers > k ? "sim-router-" + std::to_string(j % s_.routers) : "sim-switch-" + std::to_string(k);
-    rows.push_back({{".id", fmt::format("*{:X}", k)},
-                    {"interface", "ether1"},
-                    {"address", fmt::format("10.255.{}.{}", j / 250, j % 250 + 1)},
-                    {"mac-address", fmt::format("02:00:{:02X}:{:02X}:00:01", (j >> 8) & 0xFF, j & 0xFF)},
-                    {"identity", ident},
-                    {"platform", "MikroTik"},
-                    {"version", s_.version},
-                    {"unpack", "none"},
-                    {"age", "25s"},
-                    {"uptime", uptime(now_ns, boot_ns_ - k * 3600 * kNs)},
-                    {"software-id", fmt::format("SIM-{:04}", j)},
-                    {"board", "CCR2004-1G-12S+2XS"},
-                    {"interface-name", "ether1"},
-                    {"system-description", "MikroTik RouterOS " + s_.version + " CCR2004-1G-12S+2XS"},
-                    {"system-caps", "bridge,router"},
-                    {"system-caps-enabled", "bridge,router"},
-                    {"discovered-by", "cdp,lldp,mndp"}});
-  }
   return rows;
 }
 

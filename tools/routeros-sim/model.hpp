@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "model_neighbors.hpp"
 #include "routerpulse/routeros/sentence.hpp"
 #include "scenario.hpp"
 
@@ -60,7 +61,8 @@ class RouterModel {
   std::vector<Row> ppp_active_rows(int64_t now_ns) const;
   Row ppp_active_row(const PppSession& p, int64_t now_ns) const;
   std::vector<Row> interface_rows(int64_t now_ns) const;
-  std::vector<Row> neighbor_rows(int64_t now_ns) const;
+  std::vector<Row> neighbor_rows(int64_t now_ns) const;  ///< model_neighbors.cpp
+  NeighborTable& neighbors() { return neighbors_; }
   std::vector<Row> queue_rows(int64_t now_ns) const;
   Row resource_row(int64_t now_ns) const;
   Row identity_row() const { return {{"name", identity_}}; }
@@ -97,6 +99,7 @@ class RouterModel {
   std::mt19937_64 rng_;
   std::map<uint64_t, std::function<void(const Row&)>> listeners_;
   uint64_t next_listener_ = 1;
+  NeighborTable neighbors_;
 };
 
 }  // namespace routeros_sim

@@ -137,6 +137,8 @@ void load_scenario_file(const std::string& path, Scenario& s) {
         s.ping_timeout_ms = v.as<int>();
       else if (k == "neighbors")
         s.neighbors = v.as<int>();
+      else if (k == "neighbor_variety")
+        s.neighbor_variety = v.as<bool>();
       else if (k == "rate_base")
         s.rate_base = v.as<uint64_t>();
       else if (k == "timestamps")

@@ -39,6 +39,7 @@ struct Scenario {
   bool dhcp_leases = false;       ///< every ARP host also has a static DHCP lease
   int ping_timeout_ms = 1000;     ///< how long `/ping` waits before `status=timeout`
   int neighbors = 4;              ///< /ip/neighbor rows per router (other sim routers)
+  bool neighbor_variety = false;  ///< four more /ip/neighbor rows with real-world shapes (model_neighbors.hpp)
   uint64_t rate_base = 1000000;   ///< bits/s unit of the per-user rate formula
   bool timestamps = true;         ///< add =.sim-sent-ns= to monitor-traffic rows
   std::string tls_cert, tls_key;  ///< PEM files: serve API over TLS when both set

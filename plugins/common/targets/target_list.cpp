@@ -13,7 +13,7 @@ TargetList::TargetList(Strand strand, Clock& clock, std::shared_ptr<spdlog::logg
       file_mtime_ = st.st_mtim;
       file_size_ = st.st_size;
     }
-    from_file_ = read_targets_file(cfg_.file, cfg_.file_option);
+    from_file_ = read_targets_file(cfg_.file, cfg_.file_option, cfg_.rule);
   }
   rebuild();
 }
@@ -59,7 +59,7 @@ bool TargetList::check_file() {
   file_mtime_ = st.st_mtim;
   file_size_ = st.st_size;
   try {
-    auto list = read_targets_file(cfg_.file, cfg_.file_option);
+    auto list = read_targets_file(cfg_.file, cfg_.file_option, cfg_.rule);
     last_file_error_.clear();
     if (list == from_file_) return false;
     log_->info("{}: reloaded {} ({} targets)", cfg_.file_option, cfg_.file, list.size());

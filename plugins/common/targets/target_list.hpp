@@ -29,6 +29,7 @@ struct TargetListConfig {
   std::string file;         ///< absolute path, or empty
   std::string file_option;  ///< e.g. `inputs.icmp.targets_file`, for errors
   std::optional<QueryConfig> query;
+  NameRule rule = NameRule::address;  ///< what a file line's first word is (the query's own rule: QueryConfig)
 };
 
 class TargetList : public std::enable_shared_from_this<TargetList> {

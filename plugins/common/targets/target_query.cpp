@@ -7,12 +7,13 @@
 
 namespace routerpulse::targets {
 
-std::vector<TargetSpec> targets_from_result(const PGresult* res, std::vector<std::string>& problems) {
+std::vector<TargetSpec> targets_from_result(const PGresult* res, std::vector<std::string>& problems, NameRule rule) {
+  const std::string key = name_key(rule);
   const int cols = PQnfields(res);
   int addr_col = -1;
   for (int c = 0; c < cols; ++c)
-    if (std::string(PQfname(res, c)) == "address") addr_col = c;
-  if (addr_col < 0) throw std::runtime_error("the query returns no `address` column");
+    if (PQfname(res, c) == key) addr_col = c;
+  if (addr_col < 0) throw std::runtime_error("the query returns no `" + key + "` column");
   std::vector<TargetSpec> out;
   std::vector<TargetSpec> ordered;
   const int rows = PQntuples(res);
@@ -20,13 +21,15 @@ std::vector<TargetSpec> targets_from_result(const PGresult* res, std::vector<std
   for (int r = 0; r < rows; ++r) {
     const std::string row = "query row " + std::to_string(r + 1);
     if (PQgetisnull(res, r, addr_col)) {
-      problems.push_back(row + ": address is NULL");
+      problems.push_back(row + ": " + key + " is NULL");
       continue;
     }
     TargetSpec t;
     t.name = PQgetvalue(res, r, addr_col);
-    if (classify_address(t.name) == AddressKind::invalid) {
-      problems.push_back(row + ": \"" + t.name + "\" is not an IPv4/IPv6 address or a host name");
+    if (!valid_name(t.name, rule)) {
+      problems.push_back(row + ": \"" + t.name + "\" is not " +
+                         (rule == NameRule::device ? "a MAC address, IP address or device identity"
+                                                   : "an IPv4/IPv6 address or a host name"));
       continue;
     }
     for (int c = 0; c < cols; ++c) {
@@ -134,7 +137,7 @@ void TargetQuery::run() {
     if (r.ok()) {
       std::vector<std::string> problems;
       try {
-        auto list = targets_from_result(r.res.get(), problems);
+        auto list = targets_from_result(r.res.get(), problems, self->cfg_.rule);
         for (size_t i = 0; i < problems.size() && i < 10; ++i)
           self->log_->warn("{}: {}", self->cfg_.option, problems[i]);
         if (problems.size() > 10) self->log_->warn("{}: {} more bad rows", self->cfg_.option, problems.size() - 10);

@@ -33,12 +33,15 @@ struct QueryConfig {
   Duration refresh = std::chrono::minutes(5);
   Duration connect_timeout = std::chrono::seconds(10);
   std::string option;  ///< option path for messages, e.g. `inputs.icmp.targets_query`
+  /// The name column: `address` (NameRule::address) or `device` (NameRule::device).
+  NameRule rule = NameRule::address;
 };
 
 /// Turns a query result into targets. Returns the targets; `problems` gets
 /// one line per skipped row. Throws std::runtime_error when there is no
-/// `address` column.
-std::vector<TargetSpec> targets_from_result(const PGresult* res, std::vector<std::string>& problems);
+/// `address` column (`device` with NameRule::device).
+std::vector<TargetSpec> targets_from_result(const PGresult* res, std::vector<std::string>& problems,
+                                            NameRule rule = NameRule::address);
 
 class TargetQuery : public std::enable_shared_from_this<TargetQuery> {
  public:

@@ -59,7 +59,26 @@ AddressKind classify_address(std::string_view text) {
   return all_numeric ? AddressKind::invalid : AddressKind::hostname;
 }
 
-bool parse_target_line(std::string_view line, TargetSpec& out, LineError& err) {
+bool valid_name(std::string_view word, NameRule rule) {
+  if (rule == NameRule::address) return classify_address(word) != AddressKind::invalid;
+  if (word.empty() || word.size() > 253) return false;
+  for (char c : word) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b <= 0x20 || b == 0x7F || c == '#' || c == '=') return false;
+  }
+  return true;
+}
+
+const char* name_key(NameRule rule) noexcept { return rule == NameRule::device ? "device" : "address"; }
+
+namespace {
+std::string name_problem(std::string_view word, NameRule rule) {
+  return describe(word) + (rule == NameRule::device ? " is not a MAC address, IP address or device identity"
+                                                    : " is not an IPv4/IPv6 address or a host name");
+}
+}  // namespace
+
+bool parse_target_line(std::string_view line, TargetSpec& out, LineError& err, NameRule rule) {
   out = TargetSpec{};
   size_t i = 0;
   bool first = true;
@@ -73,8 +92,8 @@ bool parse_target_line(std::string_view line, TargetSpec& out, LineError& err) {
     int col = static_cast<int>(start) + 1;
     if (first) {
       first = false;
-      if (classify_address(word) == AddressKind::invalid) {
-        err = {col, describe(word) + " is not an IPv4/IPv6 address or a host name"};
+      if (!valid_name(word, rule)) {
+        err = {col, name_problem(word, rule)};
         return false;
       }
       out.name = std::string(word);
@@ -110,7 +129,8 @@ bool parse_target_line(std::string_view line, TargetSpec& out, LineError& err) {
   return true;
 }
 
-std::vector<TargetSpec> parse_targets_text(std::string_view text, const std::string& file, const std::string& option) {
+std::vector<TargetSpec> parse_targets_text(std::string_view text, const std::string& file, const std::string& option,
+                                           NameRule rule) {
   std::vector<TargetSpec> out;
   std::set<std::string> seen;
   int lineno = 0;
@@ -122,7 +142,7 @@ std::vector<TargetSpec> parse_targets_text(std::string_view text, const std::str
     ++lineno;
     TargetSpec t;
     LineError err;
-    if (!parse_target_line(line, t, err)) throw ConfigError(file, lineno, err.column, option, err.message);
+    if (!parse_target_line(line, t, err, rule)) throw ConfigError(file, lineno, err.column, option, err.message);
     if (!t.name.empty()) {
       t.origin = file + ":" + std::to_string(lineno);
       if (!seen.insert(identity(t)).second)
@@ -135,15 +155,15 @@ std::vector<TargetSpec> parse_targets_text(std::string_view text, const std::str
   return out;
 }
 
-std::vector<TargetSpec> read_targets_file(const std::string& path, const std::string& option) {
+std::vector<TargetSpec> read_targets_file(const std::string& path, const std::string& option, NameRule rule) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw ConfigError(path, 0, 0, option, std::string("cannot read targets file: ") + std::strerror(errno));
   std::stringstream ss;
   ss << f.rdbuf();
-  return parse_targets_text(ss.str(), path, option);
+  return parse_targets_text(ss.str(), path, option, rule);
 }
 
-std::vector<TargetSpec> read_inline_targets(const Options& o, const std::string& key) {
+std::vector<TargetSpec> read_inline_targets(const Options& o, const std::string& key, NameRule rule) {
   std::vector<TargetSpec> out;
   YAML::Node list = o.raw(key);
   if (!list.IsDefined() || list.IsNull()) return out;
@@ -158,7 +178,7 @@ std::vector<TargetSpec> read_inline_targets(const Options& o, const std::string&
     TargetSpec t;
     if (n.IsScalar()) {
       LineError err;
-      if (!parse_target_line(n.Scalar(), t, err) || t.name.empty()) {
+      if (!parse_target_line(n.Scalar(), t, err, rule) || t.name.empty()) {
         auto mark = n.Mark();
         int col = mark.column + 1;
         // A plain scalar starts at its mark; a quoted one one character later.
@@ -168,12 +188,14 @@ std::vector<TargetSpec> read_inline_targets(const Options& o, const std::string&
       }
     } else if (n.IsMap()) {
       Options entry(n, path, fileptr);
-      auto addr = entry.get_optional_string("address");
+      const char* nk = name_key(rule);
+      auto addr = entry.get_optional_string(nk);
       YAML::Node tags = entry.raw("tags");
       entry.check_unknown();
-      if (!addr) throw entry.error("", "needs address: an IPv4/IPv6 address or a host name");
-      if (classify_address(*addr) == AddressKind::invalid)
-        throw entry.error("address", describe(*addr) + " is not an IPv4/IPv6 address or a host name");
+      if (!addr)
+        throw entry.error("", rule == NameRule::device ? "needs device: a MAC address, IP address or device identity"
+                                                       : "needs address: an IPv4/IPv6 address or a host name");
+      if (!valid_name(*addr, rule)) throw entry.error(nk, name_problem(*addr, rule));
       t.name = *addr;
       if (tags.IsDefined() && !tags.IsNull()) {
         if (!tags.IsMap()) throw entry.error("tags", "expected a map of tag: value, got " + describe_node(tags));
@@ -192,8 +214,11 @@ std::vector<TargetSpec> read_inline_targets(const Options& o, const std::string&
         std::sort(t.tags.begin(), t.tags.end(), [](const Tag& a, const Tag& b) { return a.key < b.key; });
       }
     } else {
-      throw config_error_at(file, n, path,
-                            "expected an address string or {address: ..., tags: {...}}, got " + describe_node(n));
+      throw config_error_at(
+          file, n, path,
+          std::string(rule == NameRule::device ? "expected a device string or {device: ..., tags: {...}}, got "
+                                               : "expected an address string or {address: ..., tags: {...}}, got ") +
+              describe_node(n));
     }
     auto mark = n.Mark();
     t.origin = file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);

@@ -38,6 +38,21 @@ struct TargetSpec {
 
 enum class AddressKind { ipv4, ipv6, hostname, invalid };
 
+/// What the first word of a target (its name) may be.
+enum class NameRule {
+  address,  ///< an IPv4/IPv6 address or a host name (inputs that probe: icmp)
+  /// A device key (inventories: neighbors): a MAC address, an IP address or a
+  /// device identity — any word of 1–253 bytes without blanks, control
+  /// characters, `#` or `=`. Inline map entries spell it `device:` and the
+  /// query returns it in a `device` column.
+  device,
+};
+
+/// Whether `word` is a valid name under `rule`.
+bool valid_name(std::string_view word, NameRule rule);
+/// "address" or "device": the map key and query column of the name.
+const char* name_key(NameRule rule) noexcept;
+
 /// What `text` is (see the header comment for the rules).
 AddressKind classify_address(std::string_view text);
 
@@ -49,21 +64,24 @@ struct LineError {
 
 /// Parses one line. Returns false and fills `err` when it is not valid; true
 /// with `out.name` empty for a blank or comment line.
-bool parse_target_line(std::string_view line, TargetSpec& out, LineError& err);
+bool parse_target_line(std::string_view line, TargetSpec& out, LineError& err, NameRule rule = NameRule::address);
 
 /// Parses a whole targets file's text. `file` names it in errors and origins.
 /// Throws ConfigError(file, line, column, option, message) for the first bad
 /// line or a duplicate target (same name and tags); `option` is the option
 /// that named the file (e.g. `inputs.icmp.targets_file`).
-std::vector<TargetSpec> parse_targets_text(std::string_view text, const std::string& file, const std::string& option);
+std::vector<TargetSpec> parse_targets_text(std::string_view text, const std::string& file, const std::string& option,
+                                           NameRule rule = NameRule::address);
 
 /// Reads and parses a targets file. Throws ConfigError (also when unreadable).
-std::vector<TargetSpec> read_targets_file(const std::string& path, const std::string& option);
+std::vector<TargetSpec> read_targets_file(const std::string& path, const std::string& option,
+                                          NameRule rule = NameRule::address);
 
 /// Reads the inline list option `key` of `o`: each entry is a string in the
 /// line format (`"10.0.0.1 site=north"`) or a map `{address: ..., tags: {k: v}}`.
 /// Throws ConfigError at the entry's own line and column. Absent → empty.
-std::vector<TargetSpec> read_inline_targets(const Options& o, const std::string& key);
+std::vector<TargetSpec> read_inline_targets(const Options& o, const std::string& key,
+                                            NameRule rule = NameRule::address);
 
 /// Appends `more` to `all`, dropping entries equal to one already present.
 void merge_targets(std::vector<TargetSpec>& all, const std::vector<TargetSpec>& more);

@@ -75,3 +75,27 @@ TEST_CASE("inline targets: strings and maps, errors at the entry", "[common]") {
                     Catch::Contains("agent.yaml:1:11: inputs.icmp.targets[0]: expected an address string"));
   CHECK(read_inline_targets(opts("other: 1"), "targets").empty());
 }
+
+TEST_CASE("device lists (NameRule::device): MACs, addresses and identities", "[common]") {
+  CHECK(valid_name("4C:5E:0C:11:22:33", NameRule::device));
+  CHECK(valid_name("sector-north_1", NameRule::device));  // an identity need not be a host name
+  CHECK(valid_name("10.0.0.1", NameRule::device));
+  CHECK_FALSE(valid_name("a=b", NameRule::device));
+  CHECK_FALSE(valid_name(std::string(254, 'a'), NameRule::device));
+  CHECK_FALSE(valid_name("4C:5E:0C:11:22:33", NameRule::address));
+  auto list = parse_targets_text("4C:5E:0C:11:22:33 site=north\nsector-north_1\n", "d.txt", "opt", NameRule::device);
+  REQUIRE(list.size() == 2);
+  CHECK(list[1].name == "sector-north_1");
+  CHECK_THROWS_WITH(parse_targets_text("ok\n  bad#x\n", "d.txt", "opt", NameRule::device),
+                    "d.txt:2:3: opt: \"bad#x\" is not a MAC address, IP address or device identity");
+  auto file = std::make_shared<const std::string>("agent.yaml");
+  auto opts = [&](const std::string& y) { return Options(rt::yaml(y), "inputs.neighbors", file); };
+  auto inl = read_inline_targets(opts("known: [{device: sector-1, tags: {role: ap}}]"), "known", NameRule::device);
+  REQUIRE(inl.size() == 1);
+  CHECK(inl[0].tags == TagList{{"role", "ap"}});
+  CHECK_THROWS_WITH(read_inline_targets(opts("known: [{address: 10.0.0.1}]"), "known", NameRule::device),
+                    Catch::Contains("unknown"));
+  CHECK_THROWS_WITH(
+      read_inline_targets(opts("known: [{tags: {a: b}}]"), "known", NameRule::device),
+      "agent.yaml:1:9: inputs.neighbors.known[0]: needs device: a MAC address, IP address or device identity");
+}
