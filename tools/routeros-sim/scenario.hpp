@@ -36,6 +36,8 @@ struct Scenario {
   int arp_entries = 20;           ///< static-user ARP entries per router
   int neighbors = 4;              ///< /ip/neighbor rows per router (other sim routers)
   uint64_t rate_base = 1000000;   ///< bits/s unit of the per-user rate formula
+  std::string pppoe_queues = "dynamic";  ///< simple queue per session: dynamic (<pppoe-USER>) | named | none
+  int static_queues = 0;                 ///< static-customer simple queues per router (on the ARP addresses)
   bool timestamps = true;         ///< add =.sim-sent-ns= to monitor-traffic rows
   std::string tls_cert, tls_key;  ///< PEM files: serve API over TLS when both set
   double stats_interval_s = 0;    ///< print a stats JSON line every N seconds (0 = off)

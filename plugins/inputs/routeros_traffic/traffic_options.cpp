@@ -55,6 +55,7 @@ TrafficOptions TrafficOptions::read(const Options& o) {
   t.system = o.boolean("system");
   if (o.has("timeout")) t.timeout = o.duration("timeout");
   t.sample_time = o.str("sample_time") == "sender" ? SampleTime::sender : SampleTime::arrival;
+  t.queues = QueueOptions::read(o);
   return t;
 }
 

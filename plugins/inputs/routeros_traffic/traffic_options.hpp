@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "counter_rate.hpp"
+#include "queue_options.hpp"
 #include "routerpulse/config.hpp"
 #include "user_filter.hpp"
 
@@ -50,6 +51,7 @@ struct TrafficOptions {
   bool system = false;              ///< routeros_system every interval
   std::optional<Duration> timeout;  ///< gather deadline; unset = derived from the interval
   SampleTime sample_time = SampleTime::arrival;
+  QueueOptions queues;  ///< queues / queue_name_patterns / static_targets (queue_options.hpp)
 
   /// Reads and checks every option (pure: what validate() runs). Throws
   /// ConfigError with file:line:col and the option path.
