@@ -75,8 +75,8 @@ TEST_CASE("upload/download pairs of /queue/simple in every form", "[values][pair
   CHECK(parse_ros_number_pair("0/0") == P{0, 0});
   CHECK(parse_ros_number_pair("0/20M") == P{0, 20e6});
   CHECK(parse_ros_number_pair("2T/0") == P{2e12, 0});
-  for (auto bad : {"", "/", "10M", "10M/", "/50M", "10M/50M/1G", "10X/50M", "10M//50M", "ten/fifty", "10M 50M",
-                   "unlimited"})
+  for (auto bad :
+       {"", "/", "10M", "10M/", "/50M", "10M/50M/1G", "10X/50M", "10M//50M", "ten/fifty", "10M 50M", "unlimited"})
     CHECK_FALSE(parse_ros_number_pair(bad).has_value());
 
   // bytes / packets / dropped / queued-bytes: exact unsigned counters, no suffixes.

@@ -99,8 +99,9 @@ std::vector<Row> RouterModel::queue_rows(int64_t now_ns) const {
     q.up_pps = r.rx_pps;
     q.since_ns = p.start_ns;
     if (p.user % 10 != 0) {  // every tenth user has no limit (0/0)
-      q.down_limit = r.tx_bps * 5 / 4;  // utilisation 0.8
-      q.up_limit = r.rx_bps * 2;        // utilisation 0.5
+      // Download utilisation 0.8; users ending in 5 run at their package (1.0).
+      q.down_limit = p.user % 10 == 5 ? r.tx_bps : r.tx_bps * 5 / 4;
+      q.up_limit = r.rx_bps * 2;  // utilisation 0.5
     }
     const std::string id = fmt::format("*{:X}", 0x200000 + serial);
     if (s_.pppoe_queues == "dynamic") {
@@ -108,8 +109,7 @@ std::vector<Row> RouterModel::queue_rows(int64_t now_ns) const {
     } else {  // named: a static queue per customer on the session's address, as scripts/RADIUS set it up
       const uint64_t u = p.user;
       add_row(rows, id, "customer-" + p.name,
-              fmt::format("100.{}.{}.{}/32", 64 + ((u >> 16) & 0x3F), (u >> 8) & 0xFF, u & 0xFF), false, q,
-              now_ns);
+              fmt::format("100.{}.{}.{}/32", 64 + ((u >> 16) & 0x3F), (u >> 8) & 0xFF, u & 0xFF), false, q, now_ns);
     }
   }
   return rows;

@@ -128,7 +128,8 @@ void GatherRound::finish(size_t idx) {
     if (ps.bad_values) r.stats().errors("parse").inc(ps.bad_values);
   }
   if (PppoeTracker* t = r.tracker(); t && answered && t->synced()) r.session_metrics(steady, time, batch);
-  if (QueuePoll* q = r.queues(); q && p.arrived[queues] && p.results[queues].ok() && (!r.tracker() || r.tracker()->synced())) {
+  if (QueuePoll* q = r.queues();
+      q && p.arrived[queues] && p.results[queues].ok() && (!r.tracker() || r.tracker()->synced())) {
     auto qs = q->process(p.results[queues].rows, r.tracker() ? &r.tracker()->sessions() : nullptr, time, batch);
     if (qs.bad_values) r.stats().errors("parse").inc(qs.bad_values);
   }

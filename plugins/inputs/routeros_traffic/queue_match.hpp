@@ -39,7 +39,7 @@ const char* to_string(MatchRule r) noexcept;
 
 struct QueueOwner {
   MatchRule rule = MatchRule::none;
-  std::string_view pppoe_user;                       ///< rules 1–3
+  std::string_view pppoe_user;                         ///< rules 1–3
   const targets::TargetSpec* static_target = nullptr;  ///< rule 4
 };
 

@@ -84,7 +84,9 @@ QueueOptions QueueOptions::read(const Options& o) {
     targets::read_targets_file(q.static_file, q.static_file_option);
   }
   if (q.mode == QueueMode::none && (!q.patterns.empty() || q.has_static())) {
-    const std::string what = !q.patterns.empty() ? "queue_name_patterns" : q.static_inline.empty() ? "static_targets_file" : "static_targets";
+    const std::string what = !q.patterns.empty()       ? "queue_name_patterns"
+                             : q.static_inline.empty() ? "static_targets_file"
+                                                       : "static_targets";
     throw o.error(what, "is only used with queues (it is `none`)");
   }
   return q;

@@ -105,7 +105,8 @@ const Metric& QueuePoll::prototype(const std::string& id, std::string_view name,
   Cached& c = cache_[id];
   c.seen_round = round_;
   const bool same = !c.prototype.name().empty() && c.name == name && c.target == target && c.user == owner.pppoe_user &&
-                    c.static_target == owner.static_target && (!owner.static_target || c.static_version == static_version_);
+                    c.static_target == owner.static_target &&
+                    (!owner.static_target || c.static_version == static_version_);
   if (same) return c.prototype;
   c.name = name;
   c.target = target;
@@ -124,8 +125,8 @@ const Metric& QueuePoll::prototype(const std::string& id, std::string_view name,
 }
 
 QueuePoll::PollStats QueuePoll::process(const std::vector<rr::Reply>& rows,
-                                        const std::unordered_map<std::string, PppoeSession>* sessions,
-                                        int64_t time_ns, MetricBatch& out) {
+                                        const std::unordered_map<std::string, PppoeSession>* sessions, int64_t time_ns,
+                                        MetricBatch& out) {
   PollStats st;
   ++round_;
   if (list_) {

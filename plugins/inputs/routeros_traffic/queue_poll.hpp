@@ -105,7 +105,7 @@ class QueuePoll {
   const QueueOptions& opts_;
   GlobList globs_;
   QueueMatcher matcher_;
-  std::shared_ptr<targets::TargetList> list_;            // attach(), when static targets are configured
+  std::shared_ptr<targets::TargetList> list_;                       // attach(), when static targets are configured
   std::shared_ptr<const std::vector<targets::TargetSpec>> static_;  // the list in use
   uint64_t static_version_ = 0;
   std::unordered_map<std::string, Cached> cache_;  // by `.id`

@@ -67,8 +67,8 @@ targets::TargetSpec static_target(std::string address, TagList tags) {
 }
 
 /// A full /queue/simple row (upload/download pairs).
-rr::Reply queue(const std::string& id, const std::string& name, const std::string& target,
-                const std::string& max_limit, const std::string& rate, bool disabled = false) {
+rr::Reply queue(const std::string& id, const std::string& name, const std::string& target, const std::string& max_limit,
+                const std::string& rate, bool disabled = false) {
   return row({{".id", id},
               {"name", name},
               {"target", target},
@@ -137,8 +137,7 @@ TEST_CASE("queue settings: queues modes, patterns, static targets, errors with l
         "host name");
   CHECK(read_error("queues: none\nqueue_name_patterns: ['c-{user}']") ==
         "<test>:2:22: inputs.routeros_traffic.queue_name_patterns: is only used with queues (it is `none`)");
-  CHECK_THAT(read_error("static_targets_file: /nonexistent/static.txt"),
-             Catch::Contains("/nonexistent/static.txt"));
+  CHECK_THAT(read_error("static_targets_file: /nonexistent/static.txt"), Catch::Contains("/nonexistent/static.txt"));
 }
 
 TEST_CASE("queue settings: static_targets_file is read relative to the config and checked by line",
@@ -202,8 +201,8 @@ TEST_CASE("matching: by <pppoe-USER> name, by pattern, by PPPoE address, by stat
   std::string why;
   std::vector<NamePattern> patterns{*NamePattern::parse("customer-{user}", why), *NamePattern::parse("{user}", why)};
   QueueMatcher m("r0", patterns);
-  const auto sessions = sessions_of({session("*1", "alice", "100.64.0.1"), session("*2", "bob", "100.64.0.2"),
-                                     session("*3", "carol", "100.64.0.3")});
+  const auto sessions = sessions_of(
+      {session("*1", "alice", "100.64.0.1"), session("*2", "bob", "100.64.0.2"), session("*3", "carol", "100.64.0.3")});
   m.set_sessions(&sessions);
   std::vector<targets::TargetSpec> statics{static_target("10.20.0.2", {{"customer_id", "C-1"}}),
                                            static_target("10.20.0.3", {{"customer_id", "C-2"}, {"router", "r1"}}),
@@ -259,7 +258,8 @@ TEST_CASE("matching: by <pppoe-USER> name, by pattern, by PPPoE address, by stat
   CHECK(plain.match("limit-7", "100.64.0.2/32").rule == MatchRule::pppoe_address);
 }
 
-TEST_CASE("customer_queue: pairs in the customer's direction, utilisation, unlimited", "[routeros_traffic][queues][unit]") {
+TEST_CASE("customer_queue: pairs in the customer's direction, utilisation, unlimited",
+          "[routeros_traffic][queues][unit]") {
   const QueueOptions o = QueueOptions::read(opts("queues: all"));
   QueuePoll poll("r0", o);
   const auto sessions = sessions_of({session("*1", "alice", "100.64.0.1")});
@@ -282,8 +282,8 @@ TEST_CASE("customer_queue: pairs in the customer's direction, utilisation, unlim
   INFO(to_line_protocol(*a));
   CHECK(a->name() == "customer_queue");
   CHECK(a->time() == 42);
-  CHECK(a->tags() == TagList{{"pppoe_user", "alice"}, {"queue", "<pppoe-alice>"}, {"router", "r0"},
-                             {"target", "<pppoe-alice>"}});
+  CHECK(a->tags() ==
+        TagList{{"pppoe_user", "alice"}, {"queue", "<pppoe-alice>"}, {"router", "r0"}, {"target", "<pppoe-alice>"}});
   CHECK(u64(*a, "upload_limit_bps") == 10000000);  // first = the target's upload
   CHECK(u64(*a, "download_limit_bps") == 50000000);
   CHECK(u64(*a, "upload_bps") == 2500000);
@@ -339,8 +339,8 @@ TEST_CASE("customer_queue: queue selection by mode, static target tags, bad valu
     REQUIRE(out.size() == 2);
     const Metric* s = by_queue(out, "static-1");
     REQUIRE(s);
-    CHECK(s->tags() == TagList{{"customer_id", "C-1"}, {"queue", "static-1"}, {"router", "r0"},
-                               {"target", "10.20.0.2/32"}});
+    CHECK(s->tags() ==
+          TagList{{"customer_id", "C-1"}, {"queue", "static-1"}, {"router", "r0"}, {"target", "10.20.0.2/32"}});
     CHECK(std::get<double>(*s->field("download_utilization")) == Approx(0.5));
     CHECK(std::get<double>(*s->field("upload_utilization")) == Approx(1000.0 / 512000));
     CHECK_FALSE(by_queue(out, "uplink"));
@@ -357,8 +357,13 @@ TEST_CASE("customer_queue: queue selection by mode, static target tags, bad valu
   SECTION("an unparsable or missing value leaves its fields out and is counted") {
     const QueueOptions o = QueueOptions::read(opts("queues: all"));
     QueuePoll poll("r0", o);
-    std::vector<rr::Reply> bad{row({{".id", "*9"}, {"name", "odd"}, {"max-limit", "fast/50M"}, {"rate", "1/2"},
-                                    {"bytes", "1k/2"}, {"packets", "1/2"}, {"dropped", "1/2"}})};
+    std::vector<rr::Reply> bad{row({{".id", "*9"},
+                                    {"name", "odd"},
+                                    {"max-limit", "fast/50M"},
+                                    {"rate", "1/2"},
+                                    {"bytes", "1k/2"},
+                                    {"packets", "1/2"},
+                                    {"dropped", "1/2"}})};
     MetricBatch out;
     auto st = poll.process(bad, nullptr, 1, out);
     CHECK(st.bad_values == 3);  // max-limit, bytes, queued-bytes (absent)

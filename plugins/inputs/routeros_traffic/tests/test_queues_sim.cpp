@@ -2,8 +2,8 @@
 // sessions on loopback ports of their own). The simulator's queues
 // (tools/routeros-sim/model_queues.cpp, README "Simple queues"): one per
 // PPPoE session, rate = the user's traffic (download tx = rate_base*(1+u%50),
-// upload rx = tx/4), max-limit = (rx*2)/(tx*5/4) except every tenth user
-// (0/0, unlimited); dropped = packets/100 on limited queues; static queues
+// upload rx = tx/4), max-limit = (rx*2)/(tx*5/4), (rx*2)/tx for users ending
+// in 5, 0/0 (unlimited) for every tenth user; dropped = packets/100 on limited queues; static queues
 // `static-userNNNN` on the ARP addresses 10.(20+router).k/250.(k%250+1).
 #include <catch2/catch.hpp>
 
@@ -50,8 +50,9 @@ TEST_CASE("queues: dynamic <pppoe-USER> queues follow the per-user formulas; a s
   const uint64_t base = 120000;
   SimProcess sim(1, {"--sessions", "20", "--static-queues", "6", "--rate-base", std::to_string(base)});
   TrafficFixture f(sim, 1);
-  f.create("monitor_traffic: false\nsystem: false\n"
-           "static_targets: ['10.20.0.2 customer_id=S-1', '10.20.0.3 customer_id=S-2 router=r1']");
+  f.create(
+      "monitor_traffic: false\nsystem: false\n"
+      "static_targets: ['10.20.0.2 customer_id=S-1', '10.20.0.3 customer_id=S-2 router=r1']");
   const MetricBatch q = gather_queues(f);
   // queues: pppoe (default): the 20 PPPoE queues and the one static queue matched on this router.
   REQUIRE(q.size() == 21);
@@ -75,9 +76,10 @@ TEST_CASE("queues: dynamic <pppoe-USER> queues follow the per-user formulas; a s
       CHECK_FALSE(m.field("upload_utilization"));
       CHECK(num(m, "download_dropped") == 0);
     } else {
-      CHECK(num(m, "download_limit_bps") == double(tx * 5 / 4));
+      const bool at_package = n % 10 == 5;
+      CHECK(num(m, "download_limit_bps") == double(at_package ? tx : tx * 5 / 4));
       CHECK(num(m, "upload_limit_bps") == double(rx * 2));
-      CHECK(num(m, "download_utilization") == Approx(0.8));
+      CHECK(num(m, "download_utilization") == Approx(at_package ? 1.0 : 0.8));
       CHECK(num(m, "upload_utilization") == Approx(0.5));
       CHECK(num(m, "download_dropped") == std::floor(num(m, "download_packets") / 100));
       CHECK(num(m, "download_queued_bytes") == 3000);
