@@ -2,6 +2,8 @@
 #include "queue_poll.hpp"
 
 #include <cmath>
+#include <map>
+#include <mutex>
 
 #include "routerpulse/plugin.hpp"
 #include "routerpulse/routeros/values.hpp"
@@ -52,6 +54,24 @@ bool bits_pair(std::string_view text, rr::RosPair<uint64_t>& out) {
   return true;
 }
 
+// One static target list per input, shared by its routers (a 10,000-line file
+// is parsed and held once, not once per router). Keyed by the input's
+// QueueOptions, which lives as long as the input and its routers.
+std::shared_ptr<targets::TargetList> shared_list(const QueueOptions& opts, PluginContext& ctx) {
+  static std::mutex mu;
+  static std::map<const QueueOptions*, std::weak_ptr<targets::TargetList>> lists;
+  std::lock_guard lock(mu);
+  for (auto it = lists.begin(); it != lists.end();) it = it->second.expired() ? lists.erase(it) : std::next(it);
+  if (auto l = lists[&opts].lock()) return l;
+  targets::TargetListConfig cfg;
+  cfg.inline_targets = opts.static_inline;
+  cfg.file = opts.static_file;
+  cfg.file_option = opts.static_file_option;
+  auto l = std::make_shared<targets::TargetList>(ctx.strand, ctx.clock, ctx.log, std::move(cfg));
+  lists[&opts] = l;
+  return l;
+}
+
 // Tags a static target may not set: the metric's own.
 bool reserved_tag(const std::string& k) { return k == "router" || k == "queue" || k == "target" || k == "pppoe_user"; }
 
@@ -60,9 +80,7 @@ bool reserved_tag(const std::string& k) { return k == "router" || k == "queue" |
 QueuePoll::QueuePoll(std::string router, const QueueOptions& opts)
     : router_(std::move(router)), opts_(opts), globs_(opts.globs), matcher_(router_, opts.patterns) {}
 
-QueuePoll::~QueuePoll() {
-  if (list_) list_->stop();
-}
+QueuePoll::~QueuePoll() = default;
 
 void QueuePoll::attach(PluginContext& ctx) {
   reported_ = &ctx.self_metrics.gauge("queues_reported", "Simple queues reported as customer_queue in the last poll",
@@ -70,12 +88,7 @@ void QueuePoll::attach(PluginContext& ctx) {
   unmatched_ = &ctx.self_metrics.gauge(
       "queues_unmatched", "Enabled simple queues matched to no customer in the last poll", {{"router", router_}});
   if (!opts_.has_static()) return;
-  targets::TargetListConfig cfg;
-  cfg.inline_targets = opts_.static_inline;
-  cfg.file = opts_.static_file;
-  cfg.file_option = opts_.static_file_option;
-  list_ = std::make_shared<targets::TargetList>(ctx.strand, ctx.clock, ctx.log, std::move(cfg));
-  list_->start();
+  list_ = shared_list(opts_, ctx);
 }
 
 void QueuePoll::set_static_targets(std::vector<targets::TargetSpec> list) {

@@ -64,8 +64,9 @@ class QueuePoll {
   ~QueuePoll();
 
   /// Registers the per-router gauges and, when static targets are configured,
-  /// reads them through a targets::TargetList (the file is re-read when it
-  /// changes, checked once per poll).
+  /// reads them through a targets::TargetList shared by the input's routers
+  /// (inline and file only; the file is re-read when it changes, checked at
+  /// every poll with one stat(2)).
   void attach(PluginContext& ctx);
   /// Replaces the static target list (tests; attach() manages it otherwise).
   void set_static_targets(std::vector<targets::TargetSpec> list);
@@ -105,7 +106,7 @@ class QueuePoll {
   const QueueOptions& opts_;
   GlobList globs_;
   QueueMatcher matcher_;
-  std::shared_ptr<targets::TargetList> list_;                       // attach(), when static targets are configured
+  std::shared_ptr<targets::TargetList> list_;  // attach(), when static targets are configured; shared
   std::shared_ptr<const std::vector<targets::TargetSpec>> static_;  // the list in use
   uint64_t static_version_ = 0;
   std::unordered_map<std::string, Cached> cache_;  // by `.id`

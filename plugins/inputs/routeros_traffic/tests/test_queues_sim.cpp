@@ -7,6 +7,11 @@
 // `static-userNNNN` on the ARP addresses 10.(20+router).k/250.(k%250+1).
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "sim_fixture.hpp"
 
 using namespace routerpulse;
@@ -159,4 +164,33 @@ TEST_CASE("queues: PPPoE churn replaces queues with the sessions, nothing stale"
   for (const auto& u : before) gone += after.count(u) ? 0 : 1;
   CHECK(gone > 0);
   CHECK(f.stat("routeros_traffic", "queues_reported", "r0") == 10);
+}
+
+TEST_CASE("queues: one static_targets_file for every router; a `router` tag keeps an entry on its router",
+          "[routeros_traffic][queues][sim]") {
+  const auto file =
+      std::filesystem::temp_directory_path() / ("rp_queues_static_" + std::to_string(::getpid()) + ".txt");
+  // Router i's static queue k targets 10.(20+i).(k/250).(k%250+1)/32.
+  std::ofstream(file) << "# static customers\n"
+                         "10.20.0.2 customer_id=A router=r0\n"
+                         "10.21.0.2 customer_id=B router=r1\n"
+                         "10.21.0.3 customer_id=C router=r0\n"  // r1's address, but r0 named as its gateway
+                         "10.20.0.4 customer_id=D\n";           // no router tag: any router
+  SimProcess sim(2, {"--sessions", "2", "--static-queues", "3"});
+  TrafficFixture f(sim, 2);
+  f.create("monitor_traffic: false\nsystem: false\nstatic_targets_file: " + file.string());
+  MetricBatch q;
+  REQUIRE(wait_until(
+      [&] {
+        f.h.clear_emitted();
+        if (!f.gather()) return false;
+        q = f.named("customer_queue");
+        return q.size() == 4 + 2 + 1;  // PPPoE queues of both routers, A + D on r0, B on r1
+      },
+      15s));
+  std::set<std::string> got;
+  for (const auto& m : q)
+    if (const std::string* c = m.tag("customer_id")) got.insert(*m.tag("router") + ":" + *m.tag("queue") + ":" + *c);
+  CHECK(got == std::set<std::string>{"r0:static-user0001:A", "r0:static-user0003:D", "r1:static-user0001:B"});
+  std::filesystem::remove(file);
 }
