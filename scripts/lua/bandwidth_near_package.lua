@@ -2,9 +2,21 @@
 -- speed of the package they pay for, for a sustained time.
 --
 -- Input: `pppoe_traffic` metrics (tags router, pppoe_user, interface,
--- caller_id; fields download_bits_per_second, upload_bits_per_second) that
--- the pg_enrich processor has enriched with the customer's package. pg_enrich adds whatever columns
--- its query returns; this script reads, first one present wins:
+-- caller_id; fields download_bits_per_second, upload_bits_per_second) and
+-- routeros_traffic's `customer_queue` metrics (tags router, pppoe_user;
+-- fields download_limit_bps, upload_limit_bps: the customer's simple-queue
+-- max-limit, absent when unlimited).
+--
+-- The package is, first one present wins:
+--  1. the customer's queue limit (queue_limits: true): the last customer_queue
+--     of the same router and pppoe_user, if it is at most queue_max_age
+--     seconds older than the sample. Each direction is compared with its own
+--     limit (download with download_limit_bps, upload with upload_limit_bps);
+--     `max` takes the direction closer to its limit. A queue without a limit
+--     in the compared direction(s) falls through to
+--  2. the database package that the pg_enrich processor added. pg_enrich adds
+--     whatever columns its query returns; this script reads, first one
+--     present wins:
 --   tag or field `package_mbps`    package speed in Mbit/s, e.g. "50" / 50
 --   tag `package`                  the plan name as in etc/schema.sql, with the
 --                                  speed at its end in RouterOS rate syntax
@@ -21,7 +33,8 @@
 -- have a package speed get the field package_utilization_ratio (double, rate
 -- / package). Alert `customer_near_package`, key = pppoe_user, label router,
 -- value = the ratio, annotations package_bits_per_second,
--- rate_bits_per_second (doubles) and customer_id (when pg_enrich added that tag).
+-- rate_bits_per_second (doubles), package_source ("queue" or "database") and
+-- customer_id (when pg_enrich added that tag).
 --
 -- Config (processors.lua/<id>.config), all optional:
 --   threshold: 0.95     ratio at or above which the customer counts as "near"
@@ -34,6 +47,9 @@
 --   annotate: true      add package_utilization_ratio to the metric
 --   package_tag: package            tag holding the plan name
 --   package_mbps_key: package_mbps  tag/field holding Mbit/s
+--   queue_limits: true  use customer_queue limits when present
+--   queue_max_age: 60   seconds a customer_queue limit stays valid (a few
+--                       intervals; a customer whose queue is gone is forgotten)
 
 local options = require("options")  -- shared config merging (options.lua)
 
@@ -46,6 +62,8 @@ local cfg = {
   annotate = true,
   package_tag = "package",
   package_mbps_key = "package_mbps",
+  queue_limits = true,
+  queue_max_age = 60,
 }
 
 -- alert{} options, reused from call to call: only key, condition, value,
@@ -67,6 +85,7 @@ function init(config)
     error(("config option 'direction' must be download, upload or max, got '%s'"):format(cfg.direction))
   end
   if cfg.threshold <= 0 then error("config option 'threshold' must be > 0") end
+  if cfg.queue_max_age <= 0 then error("config option 'queue_max_age' must be > 0") end
   spec.severity, spec["for"], spec.cooldown = cfg.severity, cfg["for"], cfg.cooldown
 end
 
@@ -112,17 +131,82 @@ local function package_bits_per_second(tags, fields)
   return bits or nil
 end
 
+-- Queue limits by router, then pppoe_user: { down = bits/s or nil, up = …, t = ns }.
+-- Entries older than queue_max_age are swept once per queue_max_age.
+local queues, next_sweep = {}, nil
+
+local function remember_queue(m)
+  local tags, fields = m.tags, m.fields
+  local user, router = tags.pppoe_user, tags.router or ""
+  if not user then return end
+  local per_router = queues[router]
+  if not per_router then
+    per_router = {}
+    queues[router] = per_router
+  end
+  local down, up = tonumber(fields.download_limit_bps), tonumber(fields.upload_limit_bps)
+  if down and down <= 0 then down = nil end
+  if up and up <= 0 then up = nil end
+  per_router[user] = { down = down, up = up, t = m.time }
+  local max_age = cfg.queue_max_age * 1e9
+  if not next_sweep then next_sweep = m.time + max_age end
+  if m.time >= next_sweep then
+    next_sweep = m.time + max_age
+    for r, users in pairs(queues) do
+      for u, q in pairs(users) do
+        if m.time - q.t > max_age then users[u] = nil end
+      end
+      if next(users) == nil then queues[r] = nil end
+    end
+  end
+end
+
+-- The compared rate and the queue limit for it, or nil when the customer's
+-- queue has no (fresh) limit in the configured direction(s).
+local function queue_rate_and_limit(tags, time, download, upload)
+  local per_router = queues[tags.router or ""]
+  local q = per_router and per_router[tags.pppoe_user]
+  if not q or time - q.t > cfg.queue_max_age * 1e9 then return nil end
+  local d = cfg.direction
+  if d == "download" then
+    if q.down then return download, q.down end
+    return nil
+  elseif d == "upload" then
+    if q.up then return upload, q.up end
+    return nil
+  end
+  if q.down and q.up then
+    if download / q.down >= upload / q.up then return download, q.down end
+    return upload, q.up
+  end
+  if q.down then return download, q.down end
+  if q.up then return upload, q.up end
+  return nil
+end
+
 function process(m)
+  if m.name == "customer_queue" then
+    if cfg.queue_limits then remember_queue(m) end
+    return m
+  end
   if m.name ~= "pppoe_traffic" then return m end
   local tags, fields = m.tags, m.fields
   local user = tags.pppoe_user
-  local package = package_bits_per_second(tags, fields)
-  if not user or not package or package <= 0 then return m end
+  if not user then return m end
 
   local download = tonumber(fields.download_bits_per_second) or 0
   local upload = tonumber(fields.upload_bits_per_second) or 0
-  local rate = (cfg.direction == "download" and download) or (cfg.direction == "upload" and upload)
-    or math.max(download, upload)
+  local rate, package, source
+  if cfg.queue_limits then rate, package = queue_rate_and_limit(tags, m.time, download, upload) end
+  if package then
+    source = "queue"
+  else
+    package = package_bits_per_second(tags, fields)
+    if not package or package <= 0 then return m end
+    source = "database"
+    rate = (cfg.direction == "download" and download) or (cfg.direction == "upload" and upload)
+      or math.max(download, upload)
+  end
   local ratio = rate / package
   if cfg.annotate then fields.package_utilization_ratio = ratio end
 
@@ -132,6 +216,7 @@ function process(m)
   labels.router = tags.router
   annotations.package_bits_per_second = package + 0.0
   annotations.rate_bits_per_second = rate + 0.0
+  annotations.package_source = source
   annotations.customer_id = tags.customer_id
   alert(spec)
   return m

@@ -63,6 +63,31 @@ TEST_CASE("booleans, integers, numbers, ids", "[values]") {
   CHECK_FALSE(parse_ros_id("*xyz").has_value());
 }
 
+TEST_CASE("upload/download pairs of /queue/simple in every form", "[values][pairs]") {
+  using P = RosPair<double>;
+  // max-limit / limit-at / burst-limit / rate: plain bits/s, SI suffixes, decimals, unit words, zero.
+  CHECK(parse_ros_number_pair("10000000/50000000") == P{10e6, 50e6});
+  CHECK(parse_ros_number_pair("10M/50M") == P{10e6, 50e6});
+  CHECK(parse_ros_number_pair("512k/2M") == P{512e3, 2e6});
+  CHECK(parse_ros_number_pair("1G/1G") == P{1e9, 1e9});
+  CHECK(parse_ros_number_pair("1.5M/2.5M") == P{1.5e6, 2.5e6});
+  CHECK(parse_ros_number_pair("1200bps/48kbps") == P{1200, 48e3});
+  CHECK(parse_ros_number_pair("0/0") == P{0, 0});
+  CHECK(parse_ros_number_pair("0/20M") == P{0, 20e6});
+  CHECK(parse_ros_number_pair("2T/0") == P{2e12, 0});
+  for (auto bad :
+       {"", "/", "10M", "10M/", "/50M", "10M/50M/1G", "10X/50M", "10M//50M", "ten/fifty", "10M 50M", "unlimited"})
+    CHECK_FALSE(parse_ros_number_pair(bad).has_value());
+
+  // bytes / packets / dropped / queued-bytes: exact unsigned counters, no suffixes.
+  using U = RosPair<uint64_t>;
+  CHECK(parse_ros_uint_pair("123456/7890") == U{123456, 7890});
+  CHECK(parse_ros_uint_pair("0/0") == U{0, 0});
+  CHECK(parse_ros_uint_pair("18446744073709551615/1") == U{UINT64_MAX, 1});  // beyond 2^53: exact
+  for (auto bad : {"", "1/", "/1", "1", "1/2/3", "1k/2", "-1/2", "1.5/2", "18446744073709551616/0", "1 /2"})
+    CHECK_FALSE(parse_ros_uint_pair(bad).has_value());
+}
+
 TEST_CASE("legacy MD5 login response matches an independent implementation", "[values][login]") {
   // Vectors computed with python3-librouteros' login.encode_password.
   CHECK(legacy_login_response("s3cret", "ebddd18303a54111e2dea05a92ab46b4") == "00e33bb013fc72f53a8dc2a561d4fcd31d");

@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
   app.add_option("--neighbors", s.neighbors, "neighbors per router")->capture_default_str();
   app.add_flag("--neighbor-variety", s.neighbor_variety, "four more /ip/neighbor rows with real-world shapes");
   app.add_option("--rate-base", s.rate_base, "bits/s unit of the per-user rate formula")->capture_default_str();
+  app.add_option("--pppoe-queues", s.pppoe_queues, "simple queue per PPPoE session: dynamic, named or none")
+      ->capture_default_str();
+  app.add_option("--static-queues", s.static_queues, "static-customer simple queues per router")->capture_default_str();
   bool no_timestamps = false;
   app.add_flag("--no-timestamps", no_timestamps, "omit =.sim-sent-ns= from monitor-traffic rows");
   app.add_option("--tls-cert", s.tls_cert, "PEM certificate: serve the API over TLS");

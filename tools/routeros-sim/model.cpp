@@ -197,28 +197,6 @@ std::vector<Row> RouterModel::interface_rows(int64_t now_ns) const {
   return rows;
 }
 
-std::vector<Row> RouterModel::queue_rows(int64_t now_ns) const {
-  std::vector<Row> rows;
-  rows.reserve(sessions_.size());
-  for (const auto& [serial, p] : sessions_) {
-    const Rates& r = p.iface.rates;
-    // Queue direction is upload/download from the customer's view.
-    rows.push_back({{".id", fmt::format("*{:X}", 0x200000 + serial)},
-                    {"name", p.iface.name},
-                    {"target", p.iface.name},
-                    {"parent", "none"},
-                    {"max-limit", fmt::format("{}/{}", r.rx_bps * 2, r.tx_bps * 2)},
-                    {"rate", fmt::format("{}/{}", r.rx_bps, r.tx_bps)},
-                    {"packet-rate", fmt::format("{}/{}", r.rx_pps, r.tx_pps)},
-                    {"bytes", fmt::format("{}/{}", grown(r.rx_bps / 8, now_ns, p.start_ns),
-                                          grown(r.tx_bps / 8, now_ns, p.start_ns))},
-                    {"dynamic", "true"},
-                    {"disabled", "false"},
-                    {"invalid", "false"}});
-  }
-  return rows;
-}
-
 Row RouterModel::resource_row(int64_t now_ns) const {
   return {{"uptime", uptime(now_ns, boot_ns_)},
           {"version", s_.version},

@@ -63,6 +63,7 @@ class RouterModel {
   std::vector<Row> interface_rows(int64_t now_ns) const;
   std::vector<Row> neighbor_rows(int64_t now_ns) const;  ///< model_neighbors.cpp
   NeighborTable& neighbors() { return neighbors_; }
+  /// `/queue/simple/print` rows (model_queues.cpp, README.md "Simple queues").
   std::vector<Row> queue_rows(int64_t now_ns) const;
   Row resource_row(int64_t now_ns) const;
   Row identity_row() const { return {{"name", identity_}}; }

@@ -141,6 +141,10 @@ void load_scenario_file(const std::string& path, Scenario& s) {
         s.neighbor_variety = v.as<bool>();
       else if (k == "rate_base")
         s.rate_base = v.as<uint64_t>();
+      else if (k == "pppoe_queues")
+        s.pppoe_queues = v.as<std::string>();
+      else if (k == "static_queues")
+        s.static_queues = v.as<int>();
       else if (k == "timestamps")
         s.timestamps = v.as<bool>();
       else if (k == "tls_cert")
@@ -176,6 +180,9 @@ void validate(const Scenario& s) {
   if (s.churn_per_min < 0) throw std::runtime_error("churn_per_min must be >= 0");
   if (s.arp_entries < 0 || s.arp_entries > 62500) throw std::runtime_error("arp_entries must be 0..62500");
   if (s.ping_timeout_ms < 0) throw std::runtime_error("ping_timeout_ms must be >= 0");
+  if (s.pppoe_queues != "dynamic" && s.pppoe_queues != "named" && s.pppoe_queues != "none")
+    throw std::runtime_error("pppoe_queues must be dynamic, named or none");
+  if (s.static_queues < 0 || s.static_queues > 60000) throw std::runtime_error("static_queues must be 0..60000");
   if (s.tls_cert.empty() != s.tls_key.empty()) throw std::runtime_error("tls_cert and tls_key go together");
   for (const auto& f : s.faults)
     if (f.router >= s.routers)

@@ -41,6 +41,8 @@ struct Scenario {
   int neighbors = 4;              ///< /ip/neighbor rows per router (other sim routers)
   bool neighbor_variety = false;  ///< four more /ip/neighbor rows with real-world shapes (model_neighbors.hpp)
   uint64_t rate_base = 1000000;   ///< bits/s unit of the per-user rate formula
+  std::string pppoe_queues = "dynamic";  ///< simple queue per session: dynamic (<pppoe-USER>) | named | none
+  int static_queues = 0;                 ///< static-customer simple queues per router (on the ARP addresses)
   bool timestamps = true;         ///< add =.sim-sent-ns= to monitor-traffic rows
   std::string tls_cert, tls_key;  ///< PEM files: serve API over TLS when both set
   double stats_interval_s = 0;    ///< print a stats JSON line every N seconds (0 = off)

@@ -184,6 +184,33 @@ std::optional<double> parse_ros_number(std::string_view text) noexcept {
   return v * mul;
 }
 
+namespace {
+// Splits `A/B` at its only '/'; false when there is none, more than one, or a side is empty.
+bool split_pair(std::string_view text, std::string_view& a, std::string_view& b) {
+  const size_t slash = text.find('/');
+  if (slash == std::string_view::npos || text.find('/', slash + 1) != std::string_view::npos) return false;
+  a = text.substr(0, slash);
+  b = text.substr(slash + 1);
+  return !a.empty() && !b.empty();
+}
+}  // namespace
+
+std::optional<RosPair<double>> parse_ros_number_pair(std::string_view text) noexcept {
+  std::string_view a, b;
+  if (!split_pair(text, a, b)) return std::nullopt;
+  auto x = parse_ros_number(a), y = parse_ros_number(b);
+  if (!x || !y) return std::nullopt;
+  return RosPair<double>{*x, *y};
+}
+
+std::optional<RosPair<uint64_t>> parse_ros_uint_pair(std::string_view text) noexcept {
+  std::string_view a, b;
+  if (!split_pair(text, a, b)) return std::nullopt;
+  auto x = parse_ros_uint(a), y = parse_ros_uint(b);
+  if (!x || !y) return std::nullopt;
+  return RosPair<uint64_t>{*x, *y};
+}
+
 std::optional<uint64_t> parse_ros_id(std::string_view text) noexcept {
   if (text.size() < 2 || text[0] != '*') return std::nullopt;
   text.remove_prefix(1);

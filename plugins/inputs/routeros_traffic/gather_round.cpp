@@ -36,6 +36,7 @@ void GatherRound::run() {
       issue(i, identity, rr::Command("/system/identity/print").proplist({"name"}));
     }
     if (r.counters()) issue(i, interfaces, InterfaceCounters::command());
+    if (r.queues()) issue(i, queues, QueuePoll::command());
     if (PppoeTracker* t = r.tracker()) {
       if (t->polling()) {
         p.issued[sessions] = true;
@@ -131,6 +132,11 @@ void GatherRound::finish(size_t idx) {
     if (ps.bad_values) r.stats().errors("parse").inc(ps.bad_values);
   }
   if (PppoeTracker* t = r.tracker(); t && answered && t->synced()) r.session_metrics(steady, time, batch);
+  if (QueuePoll* q = r.queues();
+      q && p.arrived[queues] && p.results[queues].ok() && (!r.tracker() || r.tracker()->synced())) {
+    auto qs = q->process(p.results[queues].rows, r.tracker() ? &r.tracker()->sessions() : nullptr, time, batch);
+    if (qs.bad_values) r.stats().errors("parse").inc(qs.bad_values);
+  }
   r.note_poll(answered, why);
   if (!answered) problems_.push_back(why.empty() ? "router " + r.name() + ": failed" : why);
   if (!batch.empty()) input_.ctx().emit(std::move(batch));

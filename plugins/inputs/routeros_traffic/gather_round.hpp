@@ -49,7 +49,7 @@ class GatherRound : public std::enable_shared_from_this<GatherRound> {
   bool finished() const noexcept { return done_called_; }
 
  private:
-  enum Cmd { resource = 0, identity = 1, interfaces = 2, sessions = 3, kCmds = 4 };
+  enum Cmd { resource = 0, identity = 1, interfaces = 2, sessions = 3, queues = 4, kCmds = 5 };
   struct Part {
     RouterTraffic* router = nullptr;
     int pending = 0;

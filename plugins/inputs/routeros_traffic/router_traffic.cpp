@@ -23,6 +23,10 @@ RouterTraffic::RouterTraffic(TrafficInput& input, std::shared_ptr<rr::Session> a
     }
   }
   if (!opts.interfaces.empty()) counters_.emplace(opts.interfaces, opts.counter_bits);
+  if (opts.queues.enabled()) {
+    queues_ = std::make_unique<QueuePoll>(name(), opts.queues);
+    queues_->attach(input.ctx());
+  }
   // Looked up once per streamed sample: keep chains short.
   monitored_.max_load_factor(0.5f);
 }

@@ -22,6 +22,7 @@
 #include "interface_counters.hpp"
 #include "monitor_groups.hpp"
 #include "pppoe_tracker.hpp"
+#include "queue_poll.hpp"
 #include "sample_sink.hpp"
 #include "routerpulse/routeros/session.hpp"
 #include "traffic_stats.hpp"
@@ -46,6 +47,8 @@ class RouterTraffic {
   PppoeTracker* tracker() noexcept { return tracker_.get(); }
   /// nullptr when `interfaces:` is not set.
   InterfaceCounters* counters() noexcept { return counters_ ? &*counters_ : nullptr; }
+  /// nullptr when `queues: none`.
+  QueuePoll* queues() noexcept { return queues_.get(); }
 
   /// Appends one pppoe_session metric per tracked PPPoE session.
   void session_metrics(SteadyTime now, int64_t time_ns, MetricBatch& out) const;
@@ -73,6 +76,7 @@ class RouterTraffic {
   std::shared_ptr<SampleSink> sink_;  // rows → metrics on the session's strand
   std::unique_ptr<MonitorGroups> monitors_;
   std::optional<InterfaceCounters> counters_;
+  std::unique_ptr<QueuePoll> queues_;
   std::unordered_map<std::string, Monitored> monitored_;  // interface → owning session
   std::set<std::string> waiting_;                         // PPPoE session .ids over max_monitors
   bool warned_cap_ = false;

@@ -118,6 +118,25 @@ class TrafficInput final : public Input {
        .default_value = "arrival",
        .doc = "benchmark hook: `sender` takes the sample time from routeros-sim; RouterOS sends none, keep `arrival`",
        .choices = "arrival|sender"},
+      // Per-customer simple queues (queue_options.hpp, queue_poll.hpp).
+      {.name = "queues",
+       .type = OptionType::any,
+       .default_value = "pppoe",
+       .doc = "simple queues reported as customer_queue: `none`, `pppoe` (matched to a customer), `all`, or "
+              "a list of queue-name globs",
+       .example = "['<pppoe-*>', 'customer-*']"},
+      {.name = "queue_name_patterns",
+       .type = OptionType::string_list,
+       .default_value = "[]",
+       .doc = "queue names that carry the PPPoE user, tried in order, e.g. `customer-{user}`",
+       .example = "['customer-{user}', '{user}']"},
+      {.name = "static_targets",
+       .type = OptionType::list,
+       .doc = "static customers for queue matching: \"address [tag=value ...]\" strings or {address, tags} maps",
+       .example = "[\"10.20.0.2 customer_id=C-1 router=r1\"]"},
+      {.name = "static_targets_file",
+       .type = OptionType::string,
+       .doc = "file with one static customer \"address [tag=value ...]\" per line; re-read when it changes"},
   };
 
   /// What `routerpulse plugins --sample routeros_traffic` adds so the sample passes `check`.

@@ -56,6 +56,7 @@ TrafficOptions TrafficOptions::read(const Options& o) {
   if (o.has("timeout")) t.timeout = o.duration("timeout");
   t.poll_spread = o.number("poll_spread");
   t.sample_time = o.str("sample_time") == "sender" ? SampleTime::sender : SampleTime::arrival;
+  t.queues = QueueOptions::read(o);
   return t;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "counter_rate.hpp"
+#include "queue_options.hpp"
 #include "routerpulse/config.hpp"
 #include "user_filter.hpp"
 
@@ -51,6 +52,7 @@ struct TrafficOptions {
   std::optional<Duration> timeout;  ///< one router's poll deadline; unset = derived from the interval
   double poll_spread = 0.5;         ///< per-router start offsets span this fraction of the interval
   SampleTime sample_time = SampleTime::arrival;
+  QueueOptions queues;  ///< queues / queue_name_patterns / static_targets (queue_options.hpp)
 
   /// Reads and checks every option (pure: what validate() runs). Throws
   /// ConfigError with file:line:col and the option path.

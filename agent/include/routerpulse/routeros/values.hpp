@@ -52,6 +52,27 @@ std::optional<int64_t> parse_ros_int(std::string_view text) noexcept;
 /// T=1e12; units bps, pps are ignored). nullopt otherwise.
 std::optional<double> parse_ros_number(std::string_view text) noexcept;
 
+/// An `A/B` pair as RouterOS prints the values of `/queue/simple`
+/// (RouterOS manual, Queues → Simple: `max-limit`, `limit-at`,
+/// `burst-limit`, `burst-threshold`, `rate`, `packet-rate`: "upload/download"
+/// from the target's point of view; first = upload, second = download).
+template <class T>
+struct RosPair {
+  T first{};
+  T second{};
+  bool operator==(const RosPair&) const = default;
+};
+
+/// A pair of numbers, each side as parse_ros_number takes it: `10M/50M`,
+/// `10000000/50000000`, `512k/2M`, `1.5M/3M`, `0/0` (on a limit: unlimited),
+/// `1200bps/48kbps`. Exactly one `/`; both sides present. nullopt otherwise.
+std::optional<RosPair<double>> parse_ros_number_pair(std::string_view text) noexcept;
+
+/// A pair of counters, each side as parse_ros_uint takes it (`bytes`,
+/// `packets`, `dropped`, `queued-bytes`: `123456/7890`). Exactly one `/`;
+/// both sides present; no suffixes (counters are exact). nullopt otherwise.
+std::optional<RosPair<uint64_t>> parse_ros_uint_pair(std::string_view text) noexcept;
+
 /// An item id `*1A` (hexadecimal after `*`) → 0x1A. nullopt otherwise.
 std::optional<uint64_t> parse_ros_id(std::string_view text) noexcept;
 

@@ -87,6 +87,74 @@ TEST_CASE("bandwidth_near_package: every package form of the contract", "[lua][e
   CHECK(keys == std::vector<std::string>{"carol", "dave", "erin"});
 }
 
+namespace {
+// A routeros_traffic customer_queue: the queue's max-limit per direction (0 = field absent: unlimited).
+Metric customer_queue(const std::string& user, int64_t t_s, uint64_t download_limit, uint64_t upload_limit) {
+  Metric m("customer_queue", kT0 + t_s * kSecond);
+  m.set_tag("router", "pop1-core").set_tag("pppoe_user", user).set_tag("queue", "<pppoe-" + user + ">");
+  if (download_limit) m.set_field("download_limit_bps", download_limit);
+  if (upload_limit) m.set_field("upload_limit_bps", upload_limit);
+  return m;
+}
+}  // namespace
+
+TEST_CASE("bandwidth_near_package: the customer's queue limit first, the database package as fallback",
+          "[lua][examples]") {
+  LuaFixture f;
+  auto p = f.make(script_options("bandwidth_near_package.lua", "  for: 0\n  queue_max_age: 60\n"));
+  // Database says 100 Mbit/s; the router's queue shapes alice to 10M up / 50M down.
+  Metric q = customer_queue("alice", 0, 50'000'000, 10'000'000);
+  REQUIRE(f.run(p, {q}).size() == 1);  // passes unchanged
+  Metric alice = traffic("alice", 5, 48.0e6, 1.0e6);
+  alice.set_tag("package_mbps", "100");
+  MetricBatch out = f.run(p, {alice});
+  REQUIRE(named(out, "alert").size() == 1);
+  const Metric a = named(out, "alert")[0];
+  CHECK(field<double>(a, "value") == Approx(0.96));
+  CHECK(field<double>(a, "package_bits_per_second") == 50e6);
+  CHECK(field<std::string>(a, "package_source") == "queue");
+  CHECK(field<double>(named(out, "pppoe_traffic")[0], "package_utilization_ratio") == Approx(0.96));
+
+  // `max`: the upload is closer to its own (10M) limit than the download to 50M.
+  Metric bob_q = customer_queue("bob", 0, 50'000'000, 10'000'000);
+  Metric bob = traffic("bob", 5, 20.0e6, 9.8e6);
+  out = f.run(p, {bob_q, bob});
+  REQUIRE(named(out, "alert").size() == 1);
+  CHECK(field<double>(named(out, "alert")[0], "package_bits_per_second") == 10e6);
+  CHECK(field<double>(named(out, "alert")[0], "rate_bits_per_second") == 9.8e6);
+
+  // An unlimited queue (no limit fields) falls back to the database package.
+  Metric carol_q = customer_queue("carol", 0, 0, 0);
+  Metric carol = traffic("carol", 5, 49.0e6, 1.0e6);
+  carol.set_tag("package_mbps", "50");
+  out = f.run(p, {carol_q, carol});
+  REQUIRE(named(out, "alert").size() == 1);
+  CHECK(field<std::string>(named(out, "alert")[0], "package_source") == "database");
+  CHECK(field<double>(named(out, "alert")[0], "package_bits_per_second") == 50e6);
+
+  // A queue limit older than queue_max_age is not used: alice's database package (100M) is.
+  alice.set_time(kT0 + 120 * kSecond);
+  out = f.run(p, {alice});
+  CHECK(field<double>(named(out, "pppoe_traffic")[0], "package_utilization_ratio") == Approx(0.48));
+  CHECK(named(out, "alert").size() == 1);  // resolved: 0.48 < 0.95
+  CHECK(field<std::string>(named(out, "alert")[0], "status") == "resolved");
+
+  // A customer with neither a queue nor a package is not evaluated.
+  out = f.run(p, {traffic("dave", 130, 1e9, 1e9)});
+  REQUIRE(out.size() == 1);
+  CHECK_FALSE(out[0].field("package_utilization_ratio"));
+
+  // queue_limits: false ignores queues.
+  auto db_only = f.make(script_options("bandwidth_near_package.lua", "  for: 0\n  queue_limits: false\n"));
+  Metric erin_q = customer_queue("erin", 0, 10'000'000, 10'000'000);
+  Metric erin = traffic("erin", 5, 9.9e6, 1e6);
+  erin.set_tag("package_mbps", "100");
+  out = f.run(db_only, {erin_q, erin});
+  CHECK(named(out, "alert").empty());
+  CHECK_THROWS_WITH(f.make(script_options("bandwidth_near_package.lua", "  queue_max_age: 0\n")),
+                    Catch::Contains("'queue_max_age' must be > 0"));
+}
+
 TEST_CASE("bandwidth_near_package: direction and config validation", "[lua][examples]") {
   LuaFixture f;
   auto p = f.make(script_options("bandwidth_near_package.lua", "  for: 0\n  direction: upload\n  threshold: 0.5\n"));
