@@ -82,6 +82,11 @@ void HttpServer::State::add_route(const std::string& path, HttpHandler h, bool p
   routes_[path] = Route{std::make_shared<const HttpHandler>(std::move(h)), protect};
 }
 
+bool HttpServer::State::has_route(const std::string& path) const {
+  std::lock_guard lk(mu_);
+  return routes_.count(path) > 0;
+}
+
 void HttpServer::State::remove_route(const std::string& path) {
   std::lock_guard lk(mu_);
   routes_.erase(path);

@@ -58,6 +58,8 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   // Routes and expositions (any thread).
   void add_route(const std::string& path, HttpHandler h, bool protect);
   void remove_route(const std::string& path);
+  /// A route added with add_route() answers exactly `path` (it wins over `/api/` patterns).
+  bool has_route(const std::string& path) const;
   void add_exposition(const std::string& key, ExpositionWriter w);
   void remove_exposition(const std::string& key);
 

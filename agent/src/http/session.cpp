@@ -229,7 +229,7 @@ void Session::on_read(beast::error_code ec) {
   auto ae = msg.find(bhttp::field::accept_encoding);
   p.gzip = cfg_->settings.gzip && ae != msg.end() && accepts_gzip(sv(ae->value()));
   auto req = std::make_shared<HttpRequest>(to_request(std::move(msg)));
-  if (req->path.rfind("/api/", 0) == 0) {
+  if (req->path.rfind("/api/", 0) == 0 && !state_->has_route(req->path)) {
     boost::asio::post(state_->handler_strand, [self = shared_from_this(), req, p] {
       self->state_->dispatch_api(*req, *self->cfg_, std::make_shared<ApiSink>(self, p));
     });

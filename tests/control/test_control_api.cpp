@@ -1,0 +1,154 @@
+// The control API of the real agent (build/routerpulse) against routeros-sim
+// over real HTTP: routers list, live /system/resource with the stale fallback
+// when a router stalls, 503 when a router never answered, 404 for unknown
+// routers, auth, and per-route request counting.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "harness.hpp"
+#include "http_client.hpp"
+#include "sim_support.hpp"
+#include "sse_client.hpp"
+
+using namespace routerpulse;
+using namespace routerpulse::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+const std::string kRead = "test-read-key-1";
+const std::string kControl = "test-control-key-2";
+
+/// The agent with two simulated routers and one that is never reachable.
+struct AgentUnderTest {
+  TempDir dir;
+  SimProcess sim{2, {"--sessions", "5", "--password", "pw"}};
+  int http_port = free_port();
+  std::unique_ptr<Process> agent;
+
+  explicit AgentUnderTest(const std::string& extra_input = "") {
+    const int dead_port = free_port();  // nothing listens here
+    std::string cfg =
+        "agent:\n"
+        "  interval: 1s\n"
+        "  http:\n"
+        "    listen: 127.0.0.1:" + std::to_string(http_port) + "\n"
+        "    api_keys:\n"
+        "      - { key: \"${env:RP_TEST_READ_KEY}\", role: read }\n"
+        "      - { key: \"${env:RP_TEST_CONTROL_KEY}\", role: control }\n"
+        "routers:\n"
+        "  r0: { host: 127.0.0.1, port: " + std::to_string(sim.port(0)) +
+        ", username: admin, password: pw, timeout: 2s, keepalive: 1s, dead_after: 3s, reconnect_initial: 200ms, reconnect_max: 1s }\n"
+        "  r1: { host: 127.0.0.1, port: " + std::to_string(sim.port(1)) +
+        ", username: admin, password: pw, timeout: 2s, keepalive: 1s, dead_after: 3s, reconnect_initial: 200ms, reconnect_max: 1s }\n"
+        "  down: { host: 127.0.0.1, port: " + std::to_string(dead_port) +
+        ", username: admin, timeout: 1s, connect_timeout: 1s, reconnect_initial: 200ms, reconnect_max: 1s }\n"
+        "inputs:\n"
+        "  routeros_traffic:\n"
+        "    routers: [r0, r1]\n" + extra_input +
+        "outputs:\n"
+        "  file:\n"
+        "    files: [\"" + dir.file("out.txt") + "\"]\n"
+        "pipelines:\n"
+        "  main:\n"
+        "    inputs: [routeros_traffic]\n"
+        "    outputs: [file]\n";
+    write_file(dir.file("agent.yaml"), cfg);
+    agent = std::make_unique<Process>(
+        std::vector<std::string>{build_dir() + "/routerpulse", "run", "-c", dir.file("agent.yaml")},
+        dir.file("agent.log"), std::vector<std::string>{"RP_TEST_READ_KEY=" + kRead, "RP_TEST_CONTROL_KEY=" + kControl});
+    if (!wait_for_port(http_port, 20s)) FAIL("agent did not listen; log:\n" << read_file(dir.file("agent.log")));
+  }
+  std::string log() const { return read_file(dir.file("agent.log")); }
+};
+
+std::map<std::string, std::string> key(const std::string& k) { return {{"X-API-Key", k}}; }
+
+json routers(HttpClient& c) {
+  auto r = c.get("/api/v1/routers", key(kRead));
+  REQUIRE(r.status == 200);
+  json out = json::object();
+  const json doc = json::parse(r.body);
+  for (const auto& x : doc["routers"]) out[x["name"].get<std::string>()] = x;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("control api: routers, live resource, stale fallback on a stalled router, 503 and 404") {
+  AgentUnderTest a;
+  HttpClient c(a.http_port, 15s);
+
+  // Auth on the real agent: keys come from ${env:…}.
+  CHECK(c.get("/api/v1/routers").status == 401);
+  CHECK(c.get("/api/v1/routers", {{"Authorization", "Bearer " + kControl}}).status == 200);
+
+  // The routers list: both simulated routers up with identity and version,
+  // the unreachable one not up and with its last error.
+  json rs;
+  bool ready = wait_until(
+      [&] {
+        rs = routers(c);
+        return rs["r0"]["up"] == true && rs["r1"]["up"] == true && !rs["r0"]["version"].is_null() &&
+               !rs["r0"]["identity"].is_null() && !rs["down"]["last_error"].is_null();
+      },
+      15s);
+  INFO(rs.dump() << "\n" << a.log());
+  REQUIRE(ready);
+  CHECK(rs["r0"]["state"] == "up");
+  CHECK(rs["r0"]["identity"].get<std::string>().rfind("sim-router-", 0) == 0);
+  CHECK(rs["r0"]["api_latency_seconds"].get<double>() >= 0);
+  CHECK(rs["r0"]["since_ns"].get<int64_t>() > 0);
+  CHECK(rs["down"]["up"] == false);
+  CHECK(rs.size() == 3);
+
+  // Live resource.
+  auto r = c.get("/api/v1/routers/r0/resource", key(kRead));
+  REQUIRE(r.status == 200);
+  auto j = json::parse(r.body);
+  CHECK(j["stale"] == false);
+  CHECK(j["age_ms"] == 0);
+  CHECK(j["resource"].contains("cpu_load"));
+  CHECK(j["resource"]["uptime_seconds"].get<double>() > 0);
+
+  // The router stalls: the answer comes within the deadline, marked stale.
+  REQUIRE(a.sim.control("fault 0 stall").rfind("ok", 0) == 0);
+  auto t0 = std::chrono::steady_clock::now();
+  r = c.get("/api/v1/routers/r0/resource?timeout_ms=500", key(kRead));
+  auto took = std::chrono::steady_clock::now() - t0;
+  REQUIRE(r.status == 200);
+  j = json::parse(r.body);
+  CHECK(j["stale"] == true);
+  CHECK(j["age_ms"].get<int64_t>() > 0);
+  CHECK(j["resource"].contains("cpu_load"));
+  CHECK(j.contains("error"));
+  CHECK(took < 3s);  // the deadline (0.5 s) plus slack: never a hang
+  // The other router is not affected.
+  r = c.get("/api/v1/routers/r1/resource", key(kRead));
+  CHECK(r.status == 200);
+  CHECK(json::parse(r.body)["stale"] == false);
+
+  // After the fault clears, live answers return (the session recovers itself).
+  REQUIRE(a.sim.control("fault 0 none").rfind("ok", 0) == 0);
+  CHECK(wait_until(
+      [&] {
+        auto x = c.get("/api/v1/routers/r0/resource?timeout_ms=1000", key(kRead));
+        return x.status == 200 && json::parse(x.body)["stale"] == false;
+      },
+      20s));
+
+  // Never answered → 503; unknown router → 404; bad deadline → 400.
+  r = c.get("/api/v1/routers/down/resource?timeout_ms=300", key(kRead));
+  CHECK(r.status == 503);
+  CHECK(json::parse(r.body)["error"].get<std::string>().find("down") != std::string::npos);
+  CHECK(c.get("/api/v1/routers/nope/resource", key(kRead)).status == 404);
+  CHECK(c.get("/api/v1/routers/r0/resource?timeout_ms=5", key(kRead)).status == 400);
+
+  // Per-route counting in /metrics, labelled with the route pattern.
+  auto m = c.get("/metrics").body;
+  CHECK(m.find("routerpulse_http_requests_total{path=\"/api/v1/routers/{router}/resource\",code=\"503\"} 1") !=
+        std::string::npos);
+  CHECK(m.find("routerpulse_http_requests_total{path=\"/api/v1/routers\",code=\"401\"}") != std::string::npos);
+  CHECK(a.log().find(kRead) == std::string::npos);  // keys never logged
+}
