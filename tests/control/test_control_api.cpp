@@ -4,6 +4,7 @@
 // routers, auth, and per-route request counting.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "harness.hpp"
 #include "http_client.hpp"
@@ -151,4 +152,77 @@ TEST_CASE("control api: routers, live resource, stale fallback on a stalled rout
         std::string::npos);
   CHECK(m.find("routerpulse_http_requests_total{path=\"/api/v1/routers\",code=\"401\"}") != std::string::npos);
   CHECK(a.log().find(kRead) == std::string::npos);  // keys never logged
+}
+
+TEST_CASE("control api: sessions, latest traffic, and an SSE stream that survives a router reconnect") {
+  AgentUnderTest a;
+  HttpClient c(a.http_port, 15s);
+
+  // Who is online on r0: the simulator's 5 sessions (users 1–5), all streamed.
+  json s;
+  bool ready = wait_until(
+      [&] {
+        auto r = c.get("/api/v1/routers/r0/sessions", key(kRead));
+        if (r.status != 200) return false;
+        s = json::parse(r.body);
+        return s["sessions"].size() == 5 && s["sessions"][0]["monitored"] == true;
+      },
+      15s);
+  INFO(s.dump() << "\n" << a.log());
+  REQUIRE(ready);
+  CHECK(s["sessions"][0]["user"] == "user0001");
+  CHECK(s["sessions"][0]["address"] == "100.64.0.1");
+  CHECK(s["sessions"][0]["interface"] == "<pppoe-user0001>");
+  CHECK(s["sessions"][0]["uptime_seconds"].get<int64_t>() >= 0);
+  CHECK(c.get("/api/v1/routers/down/sessions", key(kRead)).status == 404);
+
+  // The latest sample of a customer, with its age (user 1: 2 Mbit/s down).
+  json t;
+  REQUIRE(wait_until(
+      [&] {
+        auto r = c.get("/api/v1/traffic?user=user0001", key(kRead));
+        if (r.status != 200) return false;
+        t = json::parse(r.body);
+        return true;
+      },
+      10s));
+  REQUIRE(t["samples"].size() == 1);
+  CHECK(t["samples"][0]["router"] == "r0");
+  CHECK(t["samples"][0]["download_bits_per_second"] == 2000000);
+  CHECK(t["samples"][0]["upload_bits_per_second"] == 500000);
+  CHECK(t["samples"][0]["age_ms"].get<int64_t>() < 5000);
+  CHECK(c.get("/api/v1/traffic?user=user0001&router=r1", key(kRead)).status == 404);
+  CHECK(c.get("/api/v1/traffic?user=nobody", key(kRead)).status == 404);
+  CHECK(c.get("/api/v1/traffic", key(kRead)).status == 400);
+
+  // SSE for two customers on two routers: samples within 3 s.
+  SseClient sse(a.http_port, "/api/v1/traffic/stream?user=user0001,user0007", key(kRead));
+  REQUIRE(sse.status() == 200);
+  std::set<std::string> seen;
+  auto t0 = std::chrono::steady_clock::now();
+  std::string ev;
+  while (seen.size() < 2 && std::chrono::steady_clock::now() - t0 < 3s) {
+    auto d = sse.next(ev, 500ms);
+    if (d.empty()) continue;
+    CHECK(ev == "sample");
+    seen.insert(json::parse(d)["user"].get<std::string>());
+  }
+  CHECK(seen == std::set<std::string>{"user0001", "user0007"});
+
+  // r0 drops every connection: the session reconnects, the monitor stream is
+  // re-issued, and the same SSE connection keeps delivering user0001.
+  const auto reconnects_before = a.sim.stat("connections_accepted");
+  REQUIRE(a.sim.control("fault 0 drop").rfind("ok", 0) == 0);
+  REQUIRE(wait_until([&] { return a.sim.stat("connections_accepted") > reconnects_before; }, 10s));
+  const int64_t after_ns = routerpulse::now_ns();
+  bool fresh = false;
+  t0 = std::chrono::steady_clock::now();
+  while (!fresh && std::chrono::steady_clock::now() - t0 < 10s) {
+    auto d = sse.next(ev, 500ms);
+    if (d.empty()) continue;
+    auto j = json::parse(d);
+    fresh = j["user"] == "user0001" && j["time_ns"].get<int64_t>() > after_ns;
+  }
+  CHECK(fresh);
+  CHECK_FALSE(sse.closed());
 }

@@ -3,6 +3,7 @@
 
 #include "gather_round.hpp"
 #include "router_traffic.hpp"
+#include "traffic_api.hpp"
 #include "routerpulse/routeros/registry.hpp"
 
 namespace routerpulse::routeros_traffic {
@@ -33,6 +34,8 @@ void TrafficInput::start() {
     routers_.push_back(std::make_unique<RouterTraffic>(*this, s));
     routers_.back()->start();
   }
+  api_ = std::make_unique<TrafficApi>(*this);
+  api_->start();
   ctx_.health.set(HealthState::healthy);
   const size_t monitoring = opts_.users.enabled() && opts_.monitor_traffic ? routers_.size() : 0;
   ctx_.log->info("started on {} router(s); live PPPoE traffic on {}; interface counters {}", routers_.size(),
@@ -42,6 +45,7 @@ void TrafficInput::start() {
 void TrafficInput::stop(std::function<void()> done) {
   if (!stopped_.exchange(true, std::memory_order_acq_rel)) {
     // guarded() now refuses every callback; cancel what is still running.
+    if (api_) api_->stop();
     for (auto& r : routers_) r->stop();
     if (round_) round_->abort();  // calls a pending gather's done
     round_.reset();

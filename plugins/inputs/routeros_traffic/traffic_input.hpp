@@ -28,6 +28,7 @@ namespace routerpulse::routeros_traffic {
 
 class RouterTraffic;
 class GatherRound;
+class TrafficApi;
 
 class TrafficInput final : public Input {
  public:
@@ -147,6 +148,8 @@ class TrafficInput final : public Input {
   const TrafficOptions& settings() const noexcept { return opts_; }
   /// routerpulse_routeros_traffic_sample_delay_seconds (routeros-sim send time → arrival).
   Histogram& sample_delay() noexcept { return delay_; }
+  /// One part per router (filled by start(); input strand).
+  const std::vector<std::unique_ptr<RouterTraffic>>& router_parts() const noexcept { return routers_; }
 
  private:
   /// Health after a round: healthy, or degraded naming the routers that failed.
@@ -160,6 +163,7 @@ class TrafficInput final : public Input {
   Histogram& delay_;
   std::vector<std::unique_ptr<RouterTraffic>> routers_;
   std::shared_ptr<GatherRound> round_;
+  std::unique_ptr<TrafficApi> api_;  ///< control API views (traffic_api.hpp)
 };
 
 }  // namespace routerpulse::routeros_traffic
