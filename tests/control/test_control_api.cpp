@@ -226,3 +226,77 @@ TEST_CASE("control api: sessions, latest traffic, and an SSE stream that survive
   CHECK(fresh);
   CHECK_FALSE(sse.closed());
 }
+
+TEST_CASE("control api: on-demand monitors — start, samples with on_demand=true, slots, 429, TTL, delete") {
+  // r0: users 1–2 streamed continuously, 3–5 tracked but over max_monitors;
+  // one on-demand slot per router.
+  AgentUnderTest a("    max_monitors: 2\n    max_on_demand: 1\n");
+  HttpClient c(a.http_port, 15s);
+  const auto ctl = key(kControl);
+  auto post = [&](const std::string& body) { return c.request("POST", "/api/v1/monitors", ctl, body); };
+
+  // Wait until r0's sessions are known.
+  bool ready = wait_until(
+      [&] {
+        auto r = c.get("/api/v1/routers/r0/sessions", key(kRead));
+        return r.status == 200 && json::parse(r.body)["sessions"].size() == 5;
+      },
+      15s);
+  REQUIRE(ready);
+  CHECK(c.get("/api/v1/traffic?user=user0003", key(kRead)).status == 404);  // not streamed
+
+  // Read keys cannot start monitors; bad bodies are 400; unknown users 404;
+  // a continuously streamed customer is 409.
+  CHECK(c.request("POST", "/api/v1/monitors", key(kRead), "{\"user\":\"user0003\"}").status == 403);
+  CHECK(post("not json").status == 400);
+  CHECK(post("{\"customer_id\":\"42\"}").status == 400);
+  auto r = post("{\"user\":\"nobody\"}");
+  CHECK(r.status == 404);
+  CHECK(json::parse(r.body)["error"].get<std::string>().find("nobody") != std::string::npos);
+  CHECK(post("{\"user\":\"user0001\"}").status == 409);
+
+  // Start one: 201, listed, samples flow (on_demand=true) within a few seconds.
+  r = post("{\"user\":\"user0003\",\"ttl_seconds\":60}");
+  REQUIRE(r.status == 201);
+  auto m = json::parse(r.body);
+  CHECK(m["router"] == "r0");
+  CHECK(m["user"] == "user0003");
+  const std::string id = m["id"];
+  auto list = json::parse(c.get("/api/v1/monitors", key(kRead)).body);
+  CHECK(list["monitors"].size() == 1);
+  CHECK(list["slots_available"]["r0"] == 0);
+  CHECK(list["slots_available"]["r1"] == 1);
+  json t;
+  REQUIRE(wait_until(
+      [&] {
+        auto x = c.get("/api/v1/traffic?user=user0003", key(kRead));
+        if (x.status != 200) return false;
+        t = json::parse(x.body);
+        return true;
+      },
+      5s));
+  CHECK(t["samples"][0]["on_demand"] == "true");
+  CHECK(t["samples"][0]["download_bits_per_second"] == 4000000);  // rate_base (1 Mbit/s) × (1 + 3)
+  // The samples went through the pipeline too (file output).
+  CHECK(wait_until([&] { return read_file(a.dir.file("out.txt")).find("on_demand=true") != std::string::npos; }, 10s));
+
+  // Slots exhausted on r0 → 429; POSTing the same user extends instead.
+  r = post("{\"user\":\"user0004\"}");
+  CHECK(r.status == 429);
+  CHECK(json::parse(r.body)["error"].get<std::string>().find("max_on_demand") != std::string::npos);
+  r = post("{\"user\":\"user0003\",\"ttl_seconds\":120}");
+  CHECK(r.status == 200);
+  CHECK(json::parse(r.body)["id"] == id);
+  CHECK(json::parse(r.body)["ttl_seconds"] == 120);
+
+  // DELETE ends it and frees the slot.
+  CHECK(c.request("DELETE", "/api/v1/monitors/" + id, ctl).status == 200);
+  CHECK(c.request("DELETE", "/api/v1/monitors/" + id, ctl).status == 404);
+  CHECK(json::parse(c.get("/api/v1/monitors", key(kRead)).body)["slots_available"]["r0"] == 1);
+
+  // A short TTL ends the monitor by itself.
+  r = post("{\"user\":\"user0004\",\"ttl_seconds\":1}");
+  REQUIRE(r.status == 201);
+  CHECK(wait_until([&] { return json::parse(c.get("/api/v1/monitors", key(kRead)).body)["monitors"].empty(); }, 10s));
+  CHECK(a.log().find("expired") != std::string::npos);
+}

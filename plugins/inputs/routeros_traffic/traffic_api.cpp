@@ -5,11 +5,13 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
+#include "on_demand.hpp"
 #include "pppoe_session.hpp"
 #include "router_traffic.hpp"
 #include "routerpulse/api.hpp"
@@ -38,7 +40,7 @@ struct TrafficApi::Instance {
   TrafficInput* input = nullptr;
   std::weak_ptr<Component> alive;
   Strand strand;
-  std::map<std::string, std::shared_ptr<SampleSink>> sinks;  ///< router → sink (null: no live traffic)
+  std::vector<std::pair<std::string, std::shared_ptr<SampleSink>>> sinks;  ///< router → sink (continuous, on-demand)
 };
 
 namespace {
@@ -75,7 +77,8 @@ const char* kSamplesSchema = R"J({"type":"object","required":["samples"],"proper
 void sessions_route(const ApiRequest& req, ApiReply reply) {
   const std::string router = req.param("router");
   for (const auto& inst : shared().all()) {
-    if (!inst->sinks.count(router)) continue;
+    if (std::none_of(inst->sinks.begin(), inst->sinks.end(), [&](const auto& p) { return p.first == router; }))
+      continue;
     auto self = inst->alive.lock();
     if (!self) break;
     TrafficInput* input = inst->input;
@@ -165,7 +168,139 @@ void stream_route(const ApiRequest& req, ApiReply reply) {
   }
 }
 
+const char* kMonitorSchema = R"J({"type":"object","properties":{"id":{"type":"string"},"router":{"type":"string"},
+ "user":{"type":"string"},"interface":{"type":"string"},"created_ns":{"type":"integer"},
+ "ttl_seconds":{"type":"number"},"expires_in_seconds":{"type":"number"}}})J";
+
+/// Tries instance `i`, then the next ones while the user is unknown.
+void create_on(size_t i, std::vector<std::shared_ptr<TrafficApi::Instance>> all, std::string user, std::string router,
+               std::optional<Duration> ttl, ApiReply reply) {
+  if (i >= all.size())
+    return reply.error(404, "user \"" + user + "\" has no active PPPoE session" +
+                                (router.empty() ? std::string(" on any tracked router") : " on " + router));
+  auto inst = all[i];
+  if (!inst->alive.lock()) return create_on(i + 1, std::move(all), user, router, ttl, reply);
+  TrafficInput* input = inst->input;
+  boost::asio::post(inst->strand, input->guarded([=]() mutable {
+    auto* od = input->on_demand();
+    if (!od) return reply.error(503, "the routeros_traffic input is not running");
+    od->create(user, router, ttl.value_or(input->settings().on_demand_ttl), reply,
+               [=](ApiReply r) mutable { create_on(i + 1, all, user, router, ttl, r); });
+  }));
+}
+
+void monitors_post(const ApiRequest& req, ApiReply reply) {
+  auto body = json::parse(req.http.body, nullptr, false);
+  if (!body.is_object()) return reply.error(400, "expected a JSON object like {\"user\": \"alice\"}");
+  if (body.contains("customer_id") && !body.contains("user"))
+    return reply.error(400, "customer_id lookup is not available in this build; send \"user\" (the PPPoE user name)");
+  if (!body.contains("user") || !body["user"].is_string() || body["user"].get<std::string>().empty())
+    return reply.error(400, "\"user\" (the PPPoE user name, a non-empty string) is required");
+  std::string router;
+  if (body.contains("router")) {
+    if (!body["router"].is_string()) return reply.error(400, "\"router\" must be a string");
+    router = body["router"].get<std::string>();
+  }
+  std::optional<Duration> ttl;
+  if (body.contains("ttl_seconds")) {
+    if (!body["ttl_seconds"].is_number() || body["ttl_seconds"].get<double>() < 1 ||
+        body["ttl_seconds"].get<double>() > 86400)
+      return reply.error(400, "\"ttl_seconds\" must be a number from 1 to 86400");
+    ttl = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(body["ttl_seconds"].get<double>()));
+  }
+  create_on(0, shared().all(), body["user"].get<std::string>(), router, ttl, reply);
+}
+
+/// Runs `fn` on every running instance's strand, then `done` once (any thread).
+struct FanOut {
+  std::mutex mu;
+  size_t left = 0;
+  std::function<void()> done;
+  void finish_one() {
+    std::function<void()> d;
+    {
+      std::lock_guard lk(mu);
+      if (--left == 0) d = std::move(done);
+    }
+    if (d) d();
+  }
+};
+
+void for_each_instance(std::function<void(TrafficInput&)> fn, std::function<void()> done) {
+  auto all = shared().all();
+  auto f = std::make_shared<FanOut>();
+  f->left = all.size() + 1;
+  f->done = std::move(done);
+  for (const auto& inst : all) {
+    TrafficInput* input = inst->input;
+    // Counted down whether or not the guarded call runs (the input may stop).
+    auto token = std::shared_ptr<void>(nullptr, [f](void*) { f->finish_one(); });
+    boost::asio::post(inst->strand, input->guarded([input, fn, token] { fn(*input); }));
+  }
+  f->finish_one();
+}
+
+void monitors_get(const ApiRequest&, ApiReply reply) {
+  struct Acc {
+    std::mutex mu;
+    std::vector<std::string> monitors;
+    std::map<std::string, int64_t> slots;
+  };
+  auto acc = std::make_shared<Acc>();
+  for_each_instance(
+      [acc](TrafficInput& in) {
+        if (!in.on_demand()) return;
+        std::lock_guard lk(acc->mu);
+        in.on_demand()->list(acc->monitors, acc->slots);
+      },
+      [acc, reply]() mutable {
+        std::lock_guard lk(acc->mu);
+        std::string body = "{\"monitors\":[";
+        for (size_t i = 0; i < acc->monitors.size(); ++i) body += (i ? "," : "") + acc->monitors[i];
+        body += "],\"slots_available\":" + json(acc->slots).dump() + "}";
+        reply.json(200, body);
+      });
+}
+
+void monitors_delete(const ApiRequest& req, ApiReply reply) {
+  auto found = std::make_shared<std::atomic<bool>>(false);
+  const std::string id = req.param("id");
+  for_each_instance(
+      [found, id](TrafficInput& in) {
+        if (in.on_demand() && in.on_demand()->remove(id)) found->store(true);
+      },
+      [found, id, reply]() mutable {
+        if (found->load()) return reply.json(200, json{{"deleted", id}}.dump());
+        reply.error(404, "no on-demand monitor " + id + " (it may have expired)");
+      });
+}
+
 void add_routes(HttpRoutes& http) {
+  ApiRoute mpost;
+  mpost.method = "POST";
+  mpost.pattern = "/api/v1/monitors";
+  mpost.role = ApiRole::control;
+  mpost.summary = "Start (or extend) live monitor-traffic for a customer not streamed continuously";
+  mpost.request_schema = R"J({"type":"object","required":["user"],"properties":{"user":{"type":"string"},
+ "router":{"type":"string"},"ttl_seconds":{"type":"number","minimum":1,"maximum":86400}}})J";
+  mpost.response_schema = kMonitorSchema;
+  mpost.success_status = 201;
+  mpost.error_statuses = {400, 404, 409, 429};
+  http.add_api_route(mpost, monitors_post);
+  ApiRoute mget;
+  mget.pattern = "/api/v1/monitors";
+  mget.summary = "On-demand monitors with the free slots per router";
+  mget.response_schema = R"J({"type":"object","properties":{"monitors":{"type":"array","items":{"type":"object"}},
+ "slots_available":{"type":"object","additionalProperties":{"type":"integer"}}}})J";
+  http.add_api_route(mget, monitors_get);
+  ApiRoute mdel;
+  mdel.method = "DELETE";
+  mdel.pattern = "/api/v1/monitors/{id}";
+  mdel.role = ApiRole::control;
+  mdel.summary = "End an on-demand monitor now";
+  mdel.error_statuses = {404};
+  http.add_api_route(mdel, monitors_delete);
+
   ApiRoute sessions;
   sessions.pattern = "/api/v1/routers/{router}/sessions";
   sessions.summary = "PPPoE sessions the routeros_traffic input tracks on the router";
@@ -190,6 +325,9 @@ void add_routes(HttpRoutes& http) {
 }
 
 void remove_routes(HttpRoutes& http) {
+  http.remove_api_route("POST", "/api/v1/monitors");
+  http.remove_api_route("GET", "/api/v1/monitors");
+  http.remove_api_route("DELETE", "/api/v1/monitors/{id}");
   http.remove_api_route("GET", "/api/v1/routers/{router}/sessions");
   http.remove_api_route("GET", "/api/v1/traffic");
   http.remove_api_route("GET", "/api/v1/traffic/stream");
@@ -205,7 +343,10 @@ void TrafficApi::start() {
   auto& ctx = input_.ctx();
   if (!ctx.http || self_) return;
   self_ = std::make_shared<Instance>(Instance{&input_, input_.weak_from_this(), ctx.strand, {}});
-  for (const auto& part : input_.router_parts()) self_->sinks[part->name()] = part->sink();
+  for (const auto& part : input_.router_parts())
+    if (part->sink()) self_->sinks.emplace_back(part->name(), part->sink());
+  if (input_.on_demand())
+    for (auto& p : input_.on_demand()->sinks()) self_->sinks.push_back(std::move(p));
   auto& sh = shared();
   std::lock_guard lk(sh.mu);
   sh.instances.push_back(self_);

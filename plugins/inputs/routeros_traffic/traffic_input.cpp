@@ -3,6 +3,7 @@
 
 #include "gather_round.hpp"
 #include "router_traffic.hpp"
+#include "on_demand.hpp"
 #include "traffic_api.hpp"
 #include "routerpulse/routeros/registry.hpp"
 
@@ -34,6 +35,8 @@ void TrafficInput::start() {
     routers_.push_back(std::make_unique<RouterTraffic>(*this, s));
     routers_.back()->start();
   }
+  on_demand_ = std::make_unique<OnDemand>(*this);
+  for (auto& r : routers_) on_demand_->add_router(*r);
   api_ = std::make_unique<TrafficApi>(*this);
   api_->start();
   ctx_.health.set(HealthState::healthy);
@@ -46,6 +49,7 @@ void TrafficInput::stop(std::function<void()> done) {
   if (!stopped_.exchange(true, std::memory_order_acq_rel)) {
     // guarded() now refuses every callback; cancel what is still running.
     if (api_) api_->stop();
+    if (on_demand_) on_demand_->stop();
     for (auto& r : routers_) r->stop();
     if (round_) round_->abort();  // calls a pending gather's done
     round_.reset();
