@@ -14,7 +14,7 @@ PACKAGES=(
   libjemalloc-dev python3 python3-librouteros clang libclang-rt-14-dev procps curl iproute2 linux-perf strace influxdb
   prometheus-alertmanager libkainjow-mustache-dev openssl
   fping nftables util-linux
-  nodejs npm
+  nodejs npm chromium chromium-driver python3-selenium
 )
 
 missing=()
