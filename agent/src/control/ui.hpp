@@ -5,6 +5,9 @@
 // data); every API call it makes sends the key the user enters once.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "routerpulse/http.hpp"
 
 namespace routerpulse::control {
