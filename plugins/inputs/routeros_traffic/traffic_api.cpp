@@ -37,7 +37,8 @@ std::string sample_json(const Metric& m, int64_t now_ns) {
 }
 
 struct TrafficApi::Instance {
-  TrafficInput* input = nullptr;
+  TrafficInput* input = nullptr;  ///< use only while `alive` is locked
+  HttpRoutes* http = nullptr;
   std::weak_ptr<Component> alive;
   Strand strand;
   std::vector<std::pair<std::string, std::shared_ptr<SampleSink>>> sinks;  ///< router → sink (continuous, on-demand)
@@ -49,7 +50,9 @@ namespace {
 struct Shared {
   std::mutex mu;
   std::vector<std::shared_ptr<TrafficApi::Instance>> instances;
-  HttpRoutes* http = nullptr;
+  /// Servers the routes are on, with the number of instances using each (a
+  /// reload may briefly run instances of the old and the new agent graph).
+  std::map<HttpRoutes*, size_t> servers;
   std::atomic<size_t> subscribers{0};
 
   std::vector<std::shared_ptr<TrafficApi::Instance>> all() {
@@ -80,7 +83,7 @@ void sessions_route(const ApiRequest& req, ApiReply reply) {
     if (std::none_of(inst->sinks.begin(), inst->sinks.end(), [&](const auto& p) { return p.first == router; }))
       continue;
     auto self = inst->alive.lock();
-    if (!self) break;
+    if (!self) continue;
     TrafficInput* input = inst->input;
     boost::asio::post(inst->strand, input->guarded([input, router, reply]() mutable {
       for (const auto& part : input->router_parts()) {
@@ -179,7 +182,8 @@ void create_on(size_t i, std::vector<std::shared_ptr<TrafficApi::Instance>> all,
     return reply.error(404, "user \"" + user + "\" has no active PPPoE session" +
                                 (router.empty() ? std::string(" on any tracked router") : " on " + router));
   auto inst = all[i];
-  if (!inst->alive.lock()) return create_on(i + 1, std::move(all), user, router, ttl, reply);
+  auto alive = inst->alive.lock();
+  if (!alive) return create_on(i + 1, std::move(all), user, router, ttl, reply);
   TrafficInput* input = inst->input;
   boost::asio::post(inst->strand, input->guarded([=]() mutable {
     auto* od = input->on_demand();
@@ -232,6 +236,8 @@ void for_each_instance(std::function<void(TrafficInput&)> fn, std::function<void
   f->left = all.size() + 1;
   f->done = std::move(done);
   for (const auto& inst : all) {
+    auto alive = inst->alive.lock();
+    if (!alive) continue;
     TrafficInput* input = inst->input;
     // Counted down whether or not the guarded call runs (the input may stop).
     auto token = std::shared_ptr<void>(nullptr, [f](void*) { f->finish_one(); });
@@ -342,7 +348,7 @@ TrafficApi::~TrafficApi() { stop(); }
 void TrafficApi::start() {
   auto& ctx = input_.ctx();
   if (!ctx.http || self_) return;
-  self_ = std::make_shared<Instance>(Instance{&input_, input_.weak_from_this(), ctx.strand, {}});
+  self_ = std::make_shared<Instance>(Instance{&input_, ctx.http, input_.weak_from_this(), ctx.strand, {}});
   for (const auto& part : input_.router_parts())
     if (part->sink()) self_->sinks.emplace_back(part->name(), part->sink());
   if (input_.on_demand())
@@ -350,10 +356,7 @@ void TrafficApi::start() {
   auto& sh = shared();
   std::lock_guard lk(sh.mu);
   sh.instances.push_back(self_);
-  if (!sh.http) {
-    sh.http = ctx.http;
-    add_routes(*sh.http);
-  }
+  if (sh.servers[ctx.http]++ == 0) add_routes(*ctx.http);
 }
 
 void TrafficApi::stop() {
@@ -361,11 +364,12 @@ void TrafficApi::stop() {
   auto& sh = shared();
   std::lock_guard lk(sh.mu);
   std::erase(sh.instances, self_);
-  self_.reset();
-  if (sh.instances.empty() && sh.http) {
-    remove_routes(*sh.http);
-    sh.http = nullptr;
+  auto it = sh.servers.find(self_->http);
+  if (it != sh.servers.end() && --it->second == 0) {
+    remove_routes(*it->first);
+    sh.servers.erase(it);
   }
+  self_.reset();
 }
 
 }  // namespace routerpulse::routeros_traffic
