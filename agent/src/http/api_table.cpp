@@ -35,7 +35,7 @@ std::string percent_decode(std::string_view s, bool plus) {
     return -1;
   };
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() + 0 && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
       i += 2;
     } else if (plus && s[i] == '+') {
@@ -210,7 +210,6 @@ std::string ApiTable::openapi(const std::string& version) const {
     if (r.role == ApiRole::control) responses["403"] = error_response(reason(403));
     for (int code : r.error_statuses) responses[std::to_string(code)] = error_response(reason(code));
     op["responses"] = responses;
-    json method_name = r.method;
     std::string lower = r.method;
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     paths[r.pattern][lower] = std::move(op);
