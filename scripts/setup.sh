@@ -15,6 +15,7 @@ PACKAGES=(
   prometheus-alertmanager libkainjow-mustache-dev openssl
   fping nftables util-linux
   libprotobuf-dev protobuf-compiler libsnappy-dev
+  nodejs npm chromium chromium-driver python3-selenium
 )
 
 missing=()

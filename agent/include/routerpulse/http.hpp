@@ -38,6 +38,12 @@ using HttpHandler = std::function<void(const HttpRequest& req, HttpResponse& res
 /// Something that appends Prometheus text exposition to the `/metrics` body.
 using ExpositionWriter = std::function<void(std::string& out)>;
 
+struct ApiRoute;
+struct ApiRequest;
+class ApiReply;
+/// A control API handler (routerpulse/api.hpp): answers through `reply`, now or later.
+using ApiHandler = std::function<void(const ApiRequest& req, ApiReply reply)>;
+
 /// Route and exposition registration; implemented by the agent's server.
 class HttpRoutes {
  public:
@@ -50,6 +56,11 @@ class HttpRoutes {
   /// owner is destroyed.
   virtual void add_exposition(const std::string& key, ExpositionWriter writer) = 0;
   virtual void remove_exposition(const std::string& key) = 0;
+  /// Adds (or replaces) a `/api/` route (routerpulse/api.hpp: patterns, auth,
+  /// threading). Throws std::invalid_argument for a pattern outside `/api/`.
+  virtual void add_api_route(const ApiRoute& route, ApiHandler handler) = 0;
+  /// Removes a route; requests already dispatched still get their answer.
+  virtual void remove_api_route(const std::string& method, const std::string& pattern) = 0;
 };
 
 }  // namespace routerpulse

@@ -53,7 +53,7 @@
 
 /// Plugin ABI version; a plugin built against another value is refused.
 #ifndef ROUTERPULSE_PLUGIN_ABI
-#define ROUTERPULSE_PLUGIN_ABI 3u
+#define ROUTERPULSE_PLUGIN_ABI 4u
 #endif
 
 namespace routerpulse {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "control/routers_api.hpp"
+#include "control/ui.hpp"
 #include "http/http_server.hpp"
 #include "routerpulse/routeros/registry.hpp"
 
@@ -10,6 +12,8 @@ namespace routerpulse::engine {
 struct ProcessServices::Impl {
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<routeros::RouterRegistry> routers;
+  std::unique_ptr<control::RoutersApi> routers_api;  ///< /api/v1/routers… (docs/CONTROL_API.md)
+  bool ui_added = false;                             ///< /ui/ routes (control/ui.hpp)
 };
 
 ProcessServices::ProcessServices(boost::asio::io_context& io, SelfMetrics& stats, HealthRegistry& health)
@@ -43,10 +47,19 @@ void ProcessServices::configure(const AgentConfig& cfg, std::vector<ConfigError>
 
 void ProcessServices::start() {
   if (impl_->routers) impl_->routers->start();
+  if (impl_->http && impl_->routers && !impl_->routers_api) {
+    impl_->routers_api = std::make_unique<control::RoutersApi>(*impl_->http, *impl_->routers, system_clock());
+    impl_->routers_api->start();
+  }
+  if (impl_->http && !impl_->ui_added) {
+    control::add_ui_routes(*impl_->http);
+    impl_->ui_added = true;
+  }
   if (impl_->http) impl_->http->start();
 }
 
 void ProcessServices::stop(std::function<void()> done) {
+  if (impl_->routers_api) impl_->routers_api->stop();
   if (impl_->http) impl_->http->stop();
   if (impl_->routers)
     impl_->routers->stop(std::move(done));

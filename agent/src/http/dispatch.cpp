@@ -1,6 +1,7 @@
 // Routing: /metrics, /health, API-key check, component routes.
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <strings.h>
 
 #include <nlohmann/json.hpp>
 
@@ -28,8 +29,13 @@ bool sha256(const std::string& data, std::array<unsigned char, 32>& out) {
 void HttpServer::State::set_config(const HttpServerSettings& s) {
   auto c = std::make_shared<Config>();
   c->settings = s;
-  if (!s.api_key.empty() && !sha256(s.api_key, c->key_sha256))
-    throw std::runtime_error("http: cannot hash api_key (OpenSSL SHA-256 unavailable)");
+  auto add_key = [&](const std::string& key, ApiRole role) {
+    std::array<unsigned char, 32> digest{};
+    if (!sha256(key, digest)) throw std::runtime_error("http: cannot hash an API key (OpenSSL SHA-256 unavailable)");
+    c->keys.emplace_back(digest, role);
+  };
+  if (!s.api_key.empty()) add_key(s.api_key, ApiRole::control);
+  for (const auto& k : s.api_keys) add_key(k.key, k.role);
   std::lock_guard lk(mu_);
   config_ = std::move(c);
 }
@@ -40,13 +46,32 @@ std::shared_ptr<const HttpServer::State::Config> HttpServer::State::config() con
 }
 
 bool HttpServer::State::key_ok(const HttpRequest& req, const Config& cfg) const {
-  auto it = req.headers.find("x-api-key");
-  if (it == req.headers.end()) return false;
-  // Compare fixed-size digests with CRYPTO_memcmp so neither the key's bytes
-  // nor its length leak through timing.
+  return key_role(req, cfg) != ApiRole::none;
+}
+
+ApiRole HttpServer::State::key_role(const HttpRequest& req, const Config& cfg) const {
+  std::string given_key;
+  if (auto it = req.headers.find("x-api-key"); it != req.headers.end()) {
+    given_key = it->second;
+  } else if (auto a = req.headers.find("authorization"); a != req.headers.end()) {
+    // RFC 6750 §2.1: "Bearer" (case-insensitive scheme, RFC 9110 §11.1) SP token.
+    const std::string& v = a->second;
+    if (v.size() <= 7 || strncasecmp(v.c_str(), "bearer ", 7) != 0) return ApiRole::none;
+    given_key = v.substr(v.find_first_not_of(' ', 7) == std::string::npos ? v.size() : v.find_first_not_of(' ', 7));
+  } else {
+    return ApiRole::none;
+  }
+  // Compare fixed-size digests with CRYPTO_memcmp, against every key without
+  // stopping early, so neither the key's bytes, its length nor which key
+  // matched leak through timing.
   std::array<unsigned char, 32> given{};
-  if (!sha256(it->second, given)) return false;
-  return CRYPTO_memcmp(given.data(), cfg.key_sha256.data(), given.size()) == 0;
+  if (!sha256(given_key, given)) return ApiRole::none;
+  ApiRole role = ApiRole::none;
+  for (const auto& [digest, r] : cfg.keys) {
+    const bool match = CRYPTO_memcmp(given.data(), digest.data(), given.size()) == 0;
+    if (match && r > role) role = r;
+  }
+  return role;
 }
 
 void HttpServer::State::add_route(const std::string& path, HttpHandler h, bool protect) {
@@ -55,6 +80,11 @@ void HttpServer::State::add_route(const std::string& path, HttpHandler h, bool p
   if (path.empty() || path[0] != '/') throw std::invalid_argument("http: route must start with '/': " + path);
   std::lock_guard lk(mu_);
   routes_[path] = Route{std::make_shared<const HttpHandler>(std::move(h)), protect};
+}
+
+bool HttpServer::State::has_route(const std::string& path) const {
+  std::lock_guard lk(mu_);
+  return routes_.count(path) > 0;
 }
 
 void HttpServer::State::remove_route(const std::string& path) {
@@ -132,7 +162,7 @@ HttpResponse HttpServer::State::dispatch(const HttpRequest& req, const Config& c
     }
     route_label = route.handler ? req.path : "other";
     const bool protect = route.handler ? route.protect : true;
-    if (protect && !cfg.settings.api_key.empty() && !key_ok(req, cfg)) {
+    if (protect && !cfg.keys.empty() && !key_ok(req, cfg)) {
       res = json_error(401, "missing or invalid X-Api-Key header");
     } else if (!route.handler) {
       res = json_error(404, "no such path: " + req.path);

@@ -5,6 +5,7 @@
 
 #include "http/server_state.hpp"
 #include "http/session.hpp"
+#include "routerpulse/api.hpp"
 
 namespace routerpulse {
 
@@ -45,7 +46,7 @@ void HttpServer::State::start() {
   bound_port = acc->local_endpoint(ec).port();
   acceptor_ = acc;
   log->info("http: listening on {}:{}{}", s.host.find(':') != std::string::npos ? "[" + s.host + "]" : s.host,
-            bound_port.load(), config_->settings.api_key.empty() ? "" : " (api_key required off /metrics and /health)");
+            bound_port.load(), config_->keys.empty() ? "" : " (API key required off /metrics and /health)");
   boost::asio::post(acc->get_executor(), [self = shared_from_this(), acc] { self->accept_loop(acc); });
 }
 
@@ -120,7 +121,14 @@ void HttpServer::State::unregister_session(const http::Session* s) {
 
 HttpServer::HttpServer(boost::asio::io_context& io, SelfMetrics& stats, HealthRegistry& health,
                        std::shared_ptr<spdlog::logger> log)
-    : state_(std::make_shared<State>(io, stats, health, std::move(log))) {}
+    : state_(std::make_shared<State>(io, stats, health, std::move(log))) {
+  ApiRoute doc;
+  doc.pattern = "/api/v1/openapi.json";
+  doc.summary = "This document: every route the server answers (OpenAPI 3.0)";
+  state_->api.add(doc, [w = std::weak_ptr<State>(state_)](const ApiRequest&, ApiReply reply) {
+    if (auto s = w.lock()) reply.json(200, s->api.openapi(ROUTERPULSE_VERSION));
+  });
+}
 
 HttpServer::~HttpServer() {
   stop();
@@ -134,6 +142,13 @@ void HttpServer::start() { state_->start(); }
 void HttpServer::stop() { state_->stop(); }
 unsigned short HttpServer::port() const { return state_->bound_port.load(); }
 std::string HttpServer::render_metrics() { return state_->render_metrics(); }
+
+void HttpServer::add_api_route(const ApiRoute& route, ApiHandler handler) {
+  state_->api.add(route, std::move(handler));
+}
+void HttpServer::remove_api_route(const std::string& method, const std::string& pattern) {
+  state_->api.remove(method, pattern);
+}
 
 void HttpServer::add_route(const std::string& path, HttpHandler handler, bool protect) {
   state_->add_route(path, std::move(handler), protect);

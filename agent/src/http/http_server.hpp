@@ -39,10 +39,12 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <spdlog/logger.h>
 
+#include "routerpulse/api.hpp"
 #include "routerpulse/config.hpp"
 #include "routerpulse/http.hpp"
 
@@ -51,11 +53,18 @@ namespace routerpulse {
 class SelfMetrics;
 class HealthRegistry;
 
+/// One entry of `agent.http.api_keys`.
+struct ApiKeySetting {
+  std::string key;               ///< the secret (use ${env:…} or ${file:…})
+  ApiRole role = ApiRole::read;  ///< read | control
+};
+
 /// `agent.http` options with their defaults.
 struct HttpServerSettings {
   std::string host = "127.0.0.1";                     ///< IPv4/IPv6 literal to bind; `localhost` means 127.0.0.1
   unsigned short port = 9273;                         ///< 0 = let the kernel pick (see HttpServer::port())
-  std::string api_key;                                ///< empty = no key required anywhere
+  std::string api_key;                                ///< shorthand for one `control` key; empty = none
+  std::vector<ApiKeySetting> api_keys;                ///< keys with roles (routerpulse/api.hpp)
   Duration read_timeout = std::chrono::seconds(10);   ///< whole request, incl. keep-alive idle
   Duration write_timeout = std::chrono::seconds(30);  ///< whole response
   size_t max_connections = 128;                       ///< concurrent connections; beyond → 503 and close
@@ -66,7 +75,8 @@ struct HttpServerSettings {
 
 /// Parses the `agent.http` section:
 ///   listen: "127.0.0.1:9273" | "[::1]:9273" | ":9273" (all IPv4 interfaces) | "localhost:9273"
-///   api_key: string (optional; empty/absent = none), read_timeout, write_timeout (durations > 0),
+///   api_key: string (optional; empty/absent = none; a `control` key),
+///   api_keys: [{key: string (non-empty), role: read|control (default read)}], read_timeout, write_timeout (durations > 0),
 ///   max_connections (1..65535), max_header_bytes (1 KiB..1 MiB), max_body_bytes (0..1 GiB), gzip (bool).
 /// Reads only these keys (the caller runs check_unknown()). Throws ConfigError naming
 /// file:line:col and the option on any invalid value.
@@ -116,6 +126,8 @@ class HttpServer : public HttpRoutes {
   void remove_route(const std::string& path) override;
   void add_exposition(const std::string& key, ExpositionWriter writer) override;
   void remove_exposition(const std::string& key) override;
+  void add_api_route(const ApiRoute& route, ApiHandler handler) override;
+  void remove_api_route(const std::string& method, const std::string& pattern) override;
 
   struct State;  ///< internal; defined in agent/src/http/
 

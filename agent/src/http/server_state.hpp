@@ -10,11 +10,13 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "routerpulse/health.hpp"
+#include "http/api_table.hpp"
 #include "http/http_server.hpp"
 #include "routerpulse/plugin.hpp"
 #include "routerpulse/stats.hpp"
@@ -29,7 +31,13 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   /// Settings plus what is derived from them once (the key's digest).
   struct Config {
     HttpServerSettings settings;
-    std::array<unsigned char, 32> key_sha256{};  ///< SHA-256 of api_key when set
+    /// SHA-256 of every key (api_key as control, then api_keys) with its role.
+    std::vector<std::pair<std::array<unsigned char, 32>, ApiRole>> keys;
+  };
+  /// The reply sink of one `/api/` request (implemented by the connection);
+  /// `label` is set by dispatch_api before the handler runs.
+  struct Sink : ApiReplySink {
+    std::string label = "other";
   };
   struct Route {
     std::shared_ptr<const HttpHandler> handler;
@@ -50,12 +58,18 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   // Routes and expositions (any thread).
   void add_route(const std::string& path, HttpHandler h, bool protect);
   void remove_route(const std::string& path);
+  /// A route added with add_route() answers exactly `path` (it wins over `/api/` patterns).
+  bool has_route(const std::string& path) const;
   void add_exposition(const std::string& key, ExpositionWriter w);
   void remove_exposition(const std::string& key);
 
   /// Answers one request; runs on handler_strand. `route_label` receives the
   /// bounded-cardinality path label for self-metrics.
   HttpResponse dispatch(const HttpRequest& req, const Config& cfg, std::string& route_label);
+  /// Answers one `/api/` request through `sink` (now or later); runs on handler_strand.
+  void dispatch_api(const HttpRequest& req, const Config& cfg, const std::shared_ptr<Sink>& sink);
+  /// The `/api/` route table.
+  http::ApiTable api;
   /// The `/metrics` body (any thread).
   std::string render_metrics();
   /// Self-metrics for one answered request.
@@ -78,6 +92,8 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   void accept_loop(std::shared_ptr<boost::asio::ip::tcp::acceptor> acc);
   void on_accept(boost::asio::ip::tcp::socket sock);
   bool key_ok(const HttpRequest& req, const Config& cfg) const;
+  /// The role of the key in X-API-Key or Authorization: Bearer (none when absent/unknown).
+  ApiRole key_role(const HttpRequest& req, const Config& cfg) const;
 
   mutable std::mutex mu_;  ///< guards config_, routes_, expositions_, acceptor_
   std::shared_ptr<const Config> config_;

@@ -44,7 +44,123 @@ HttpRequest to_request(bhttp::request<bhttp::string_body>&& msg) {
   return req;
 }
 
+/// The reply sink of one `/api/` request on this connection. Holds the
+/// connection until answered.
+class ApiSink final : public HttpServer::State::Sink {
+ public:
+  ApiSink(std::shared_ptr<Session> s, Session::Pending p) : s_(std::move(s)), p_(p) {}
+  void respond(HttpResponse res) override { s_->deliver(std::move(res), label, p_); }
+  std::shared_ptr<EventStream> open_events(size_t max_queued_bytes) override {
+    std::weak_ptr<Session> w = s_;
+    auto q = std::make_shared<EventQueue>(max_queued_bytes, [w] {
+      if (auto s = w.lock()) s->wake_events();
+    });
+    s_->deliver_events(q, label, p_);
+    return q;
+  }
+
+ private:
+  std::shared_ptr<Session> s_;
+  Session::Pending p_;
+};
+
+/// SSE keep-alive comment interval (proxies drop idle connections).
+constexpr auto kEventPing = std::chrono::seconds(15);
+
 }  // namespace
+
+void Session::deliver(HttpResponse res, std::string route_label, Pending p) {
+  boost::asio::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res),
+                                              label = std::move(route_label), p]() mutable {
+    self->send(std::move(res), label, p);
+  });
+}
+
+void Session::deliver_events(std::shared_ptr<EventQueue> q, std::string route_label, Pending) {
+  boost::asio::post(stream_.get_executor(), [self = shared_from_this(), q = std::move(q),
+                                              label = std::move(route_label)]() mutable {
+    self->start_events(std::move(q), label);
+  });
+}
+
+void Session::start_events(std::shared_ptr<EventQueue> q, const std::string& label) {
+  if (!stream_.socket().is_open()) {
+    q->abort();
+    return;
+  }
+  events_ = std::move(q);
+  state_->count_response(label, 200, 0);
+  stream_.expires_never();
+  // No Content-Length and Connection: close: the body ends when the
+  // connection does (RFC 9112 §6.3 item 8).
+  ev_out_ =
+      "HTTP/1.1 200 OK\r\nServer: routerpulse/" ROUTERPULSE_VERSION
+      "\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
+      "Connection: close\r\n\r\n: stream open\n\n";
+  ev_writing_ = true;
+  boost::asio::async_write(stream_.socket(), boost::asio::buffer(ev_out_),
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             self->ev_writing_ = false;
+                             if (ec) {
+                               self->events_->abort();
+                               return self->shutdown();
+                             }
+                             self->write_events();
+                           });
+  watch_client();
+  arm_ping();
+}
+
+void Session::watch_client() {
+  // Anything the client sends after the request is ignored; EOF or an error
+  // means it went away.
+  stream_.socket().async_read_some(boost::asio::buffer(ev_in_), [self = shared_from_this()](beast::error_code ec,
+                                                                                           size_t) {
+    if (ec) {
+      if (self->events_) self->events_->abort();
+      if (self->ev_ping_) self->ev_ping_->cancel();
+      return self->shutdown();
+    }
+    self->watch_client();
+  });
+}
+
+void Session::arm_ping() {
+  if (!ev_ping_) ev_ping_.emplace(stream_.get_executor());
+  ev_ping_->expires_after(kEventPing);
+  ev_ping_->async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || !self->events_ || self->events_->closed()) return;
+    self->events_->ping();
+    self->arm_ping();
+  });
+}
+
+void Session::wake_events() {
+  boost::asio::post(stream_.get_executor(), [self = shared_from_this()] { self->write_events(); });
+}
+
+void Session::write_events() {
+  if (!events_ || ev_writing_ || !stream_.socket().is_open()) return;
+  ev_out_ = events_->take();
+  if (ev_out_.empty()) {
+    if (events_->finished()) {
+      if (ev_ping_) ev_ping_->cancel();
+      shutdown();
+    }
+    return;
+  }
+  ev_writing_ = true;
+  boost::asio::async_write(stream_.socket(), boost::asio::buffer(ev_out_),
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             self->ev_writing_ = false;
+                             if (ec) {
+                               self->events_->abort();
+                               if (self->ev_ping_) self->ev_ping_->cancel();
+                               return self->shutdown();
+                             }
+                             self->write_events();
+                           });
+}
 
 Session::Session(tcp::socket&& sock, std::shared_ptr<HttpServer::State> state)
     : stream_(std::move(sock)), state_(std::move(state)) {}
@@ -113,6 +229,12 @@ void Session::on_read(beast::error_code ec) {
   auto ae = msg.find(bhttp::field::accept_encoding);
   p.gzip = cfg_->settings.gzip && ae != msg.end() && accepts_gzip(sv(ae->value()));
   auto req = std::make_shared<HttpRequest>(to_request(std::move(msg)));
+  if (req->path.rfind("/api/", 0) == 0 && !state_->has_route(req->path)) {
+    boost::asio::post(state_->handler_strand, [self = shared_from_this(), req, p] {
+      self->state_->dispatch_api(*req, *self->cfg_, std::make_shared<ApiSink>(self, p));
+    });
+    return;
+  }
   boost::asio::post(state_->handler_strand, [self = shared_from_this(), req, p] {
     std::string label;
     auto res = std::make_shared<HttpResponse>(self->state_->dispatch(*req, *self->cfg_, label));

@@ -7,12 +7,16 @@
 #include <optional>
 #include <string>
 
+#include <array>
+
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "http/event_queue.hpp"
 #include "http/server_state.hpp"
 
 namespace routerpulse::http {
@@ -34,13 +38,22 @@ class Session : public std::enable_shared_from_this<Session> {
   /// Writes a fixed 503 "too many connections" answer and closes `sock`.
   static void reject(boost::asio::ip::tcp::socket&& sock);
 
- private:
-  struct Pending {  ///< what the response needs to know about its request
+ struct Pending {  ///< what the response needs to know about its request
     unsigned version = 11;
     bool keep_alive = false;
     bool head = false;
     bool gzip = false;  ///< client accepts gzip and the server allows it
   };
+
+  /// Answers with `res` (from any thread: posts to the connection's strand).
+  void deliver(HttpResponse res, std::string route_label, Pending p);
+  /// Turns the connection into a Server-Sent Events stream fed by `q`
+  /// (from any thread). The connection closes when the stream does.
+  void deliver_events(std::shared_ptr<EventQueue> q, std::string route_label, Pending p);
+  /// Any thread: schedule write_events() on the connection's strand.
+  void wake_events();
+
+ private:
 
   void read_next();
   void on_read(boost::beast::error_code ec);
@@ -56,6 +69,16 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<HttpServer::State> state_;
   std::shared_ptr<const HttpServer::State::Config> cfg_;
   bool registered_ = false;
+  // Server-Sent Events (after deliver_events)
+  std::shared_ptr<EventQueue> events_;
+  bool ev_writing_ = false;
+  std::string ev_out_;
+  std::array<char, 256> ev_in_{};
+  std::optional<boost::asio::steady_timer> ev_ping_;
+  void start_events(std::shared_ptr<EventQueue> q, const std::string& label);
+  void write_events();  ///< connection strand: write what `events_` has queued
+  void watch_client();
+  void arm_ping();
 };
 
 }  // namespace routerpulse::http

@@ -45,6 +45,24 @@ HttpServerSettings parse_http_settings(const Options& o) {
     throw o.error("listen", "expected host:port with an IP address, e.g. 127.0.0.1:9273, [::1]:9273 or :9273, got \"" +
                                 listen + "\"");
   s.api_key = o.get_string("api_key", "");
+  if (auto keys = o.raw("api_keys"); keys.IsDefined() && !keys.IsNull()) {
+    if (!keys.IsSequence())
+      throw o.error("api_keys", "expected a list like [{key: \"${env:RP_API_KEY}\", role: read}], got " +
+                                    describe_node(keys));
+    auto file = std::make_shared<const std::string>(o.file());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const std::string path = o.path() + ".api_keys[" + std::to_string(i) + "]";
+      if (!keys[i].IsMap())
+        throw config_error_at(o.file(), keys[i], path, "expected a map {key: …, role: read|control}");
+      Options k(keys[i], path, file);
+      ApiKeySetting key;
+      key.key = k.require_string("key");
+      if (key.key.empty()) throw k.error("key", "an API key must not be empty");
+      key.role = k.get_enum("role", "read", {"read", "control"}) == "control" ? ApiRole::control : ApiRole::read;
+      k.check_unknown();
+      s.api_keys.push_back(std::move(key));
+    }
+  }
   s.read_timeout = o.get_duration("read_timeout", s.read_timeout, Duration(1));
   s.write_timeout = o.get_duration("write_timeout", s.write_timeout, Duration(1));
   s.max_connections =

@@ -50,6 +50,11 @@ class RouterTraffic {
   /// nullptr when `queues: none`.
   QueuePoll* queues() noexcept { return queues_.get(); }
 
+  /// The live sample sink (nullptr when nothing is streamed); thread-safe.
+  std::shared_ptr<SampleSink> sink() const noexcept { return sink_; }
+  /// The interface is streamed now (not over max_monitors).
+  bool is_monitored(const std::string& iface) const { return monitored_.count(iface) > 0; }
+
   /// Appends one pppoe_session metric per tracked PPPoE session.
   void session_metrics(SteadyTime now, int64_t time_ns, MetricBatch& out) const;
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "metric_builders.hpp"
+#include "traffic_api.hpp"
 
 namespace routerpulse::routeros_traffic {
 
@@ -13,7 +14,7 @@ void SampleSink::set(const std::string& iface, const Metric& prototype) {
   Metric p(prototype.name(), 0, prototype.type());
   p.set_tag_set(prototype.tag_set());
   std::lock_guard lock(mu_);
-  if (!stopped_) protos_.insert_or_assign(iface, std::move(p));
+  if (!stopped_) protos_.insert_or_assign(iface, Entry{std::move(p), Metric()});
 }
 
 void SampleSink::erase(const std::string& iface) {
@@ -22,9 +23,16 @@ void SampleSink::erase(const std::string& iface) {
 }
 
 void SampleSink::stop() {
-  std::lock_guard lock(mu_);
-  stopped_ = true;
-  protos_.clear();
+  decltype(watchers_) watchers;
+  {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+    protos_.clear();
+    watchers.swap(watchers_);
+    watched_.store(0, std::memory_order_relaxed);
+  }
+  for (auto& [iface, streams] : watchers)
+    for (auto& s : streams) s->close();
 }
 
 void SampleSink::on_row(const routeros::RowView& row) {
@@ -38,7 +46,7 @@ void SampleSink::on_row(const routeros::RowView& row) {
     std::lock_guard lock(mu_);
     auto it = protos_.find(iface);
     if (it == protos_.end()) return;  // a late row of an interface that was just dropped
-    m = it->second;                   // name + one shared TagSet: no tag is copied
+    m = it->second.proto;             // name + one shared TagSet: no tag is copied
   }
   m.reserve(0, 8);
   const int64_t now = d_.clock.now_ns();
@@ -51,9 +59,48 @@ void SampleSink::on_row(const routeros::RowView& row) {
     m.set_time(now);
   }
   d_.samples.inc();
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = protos_.find(iface); it != protos_.end()) it->second.last = m;
+  }
+  if (watched_.load(std::memory_order_relaxed) > 0) publish(iface, m);
   if (pending_.empty()) pending_.reserve(std::min<size_t>(d_.batch_size, 1024));
   pending_.push_back(std::move(m));
   if (pending_.size() >= d_.batch_size) read_end();
+}
+
+std::optional<Metric> SampleSink::latest(const std::string& iface) const {
+  std::lock_guard lock(mu_);
+  auto it = protos_.find(iface);
+  if (it == protos_.end() || it->second.last.time() == 0) return std::nullopt;
+  return it->second.last;
+}
+
+void SampleSink::watch(const std::string& iface, std::shared_ptr<EventStream> stream) {
+  std::lock_guard lock(mu_);
+  auto& v = watchers_[iface];
+  v.push_back(std::move(stream));
+  watched_.store(watchers_.size(), std::memory_order_relaxed);
+}
+
+void SampleSink::publish(std::string_view iface, const Metric& m) {
+  std::vector<std::shared_ptr<EventStream>> to;
+  {
+    std::lock_guard lock(mu_);
+    auto it = watchers_.find(iface);
+    if (it == watchers_.end()) return;
+    to = it->second;
+  }
+  const std::string body = sample_json(m, d_.clock.now_ns());
+  bool prune = false;
+  for (auto& s : to) prune |= !s->send("sample", body);
+  if (!prune) return;
+  std::lock_guard lock(mu_);
+  auto it = watchers_.find(iface);
+  if (it == watchers_.end()) return;
+  std::erase_if(it->second, [](const std::shared_ptr<EventStream>& s) { return s->closed(); });
+  if (it->second.empty()) watchers_.erase(it);
+  watched_.store(watchers_.size(), std::memory_order_relaxed);
 }
 
 void SampleSink::read_end() {

@@ -19,12 +19,17 @@
 // input is being destroyed finds a valid (stopped) sink.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <vector>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "routerpulse/api.hpp"
 #include "routerpulse/clock.hpp"
 #include "routerpulse/metric.hpp"
 #include "routerpulse/routeros/sentence.hpp"
@@ -60,15 +65,33 @@ class SampleSink {
   void read_end();
   size_t pending() const noexcept { return pending_.size(); }
 
+  // ---- control API (any thread; traffic_api.hpp)
+  /// The last sample of `iface` (kept while the interface is streamed), or nullopt.
+  std::optional<Metric> latest(const std::string& iface) const;
+  /// Every new sample of `iface` also goes to `stream` (as JSON, event
+  /// `sample`) until the stream closes; survives the interface being dropped
+  /// and re-added (a customer re-dialling, a router reconnecting).
+  void watch(const std::string& iface, std::shared_ptr<EventStream> stream);
+
  private:
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
 
+  /// Sends `m` to the SSE subscribers of `iface` (session strand).
+  void publish(std::string_view iface, const Metric& m);
+
   Deps d_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Metric, Hash, std::equal_to<>> protos_;  // interface → prototype
+  mutable std::mutex mu_;
+  struct Entry {
+    Metric proto;  ///< name + tags
+    Metric last;   ///< last sample (time 0 = none yet); assigned in place, so no allocation per row
+  };
+  std::unordered_map<std::string, Entry, Hash, std::equal_to<>> protos_;  // interface → prototype
+  /// interface → SSE subscribers (control API); closed ones are pruned on send.
+  std::unordered_map<std::string, std::vector<std::shared_ptr<EventStream>>, Hash, std::equal_to<>> watchers_;
+  std::atomic<size_t> watched_{0};  ///< watchers_.size(), read without the lock on the hot path
   bool stopped_ = false;
   MetricBatch pending_;  // session strand only
 };

@@ -3,6 +3,8 @@
 
 #include "poll_scheduler.hpp"
 #include "router_traffic.hpp"
+#include "on_demand.hpp"
+#include "traffic_api.hpp"
 #include "routerpulse/routeros/registry.hpp"
 
 namespace routerpulse::routeros_traffic {
@@ -36,6 +38,10 @@ void TrafficInput::start() {
   std::vector<RouterTraffic*> routers;
   for (auto& r : routers_) routers.push_back(r.get());
   polls_ = std::make_unique<PollScheduler>(*this, std::move(routers));
+  on_demand_ = std::make_unique<OnDemand>(*this);
+  for (auto& r : routers_) on_demand_->add_router(*r);
+  api_ = std::make_unique<TrafficApi>(*this);
+  api_->start();
   ctx_.health.set(HealthState::healthy);
   const size_t monitoring = opts_.users.enabled() && opts_.monitor_traffic ? routers_.size() : 0;
   ctx_.log->info("started on {} router(s); live PPPoE traffic on {}; interface counters {}", routers_.size(),
@@ -45,6 +51,8 @@ void TrafficInput::start() {
 void TrafficInput::stop(std::function<void()> done) {
   if (!stopped_.exchange(true, std::memory_order_acq_rel)) {
     // guarded() now refuses every callback; cancel what is still running.
+    if (api_) api_->stop();
+    if (on_demand_) on_demand_->stop();
     for (auto& r : routers_) r->stop();
     if (polls_) polls_->abort();  // calls a pending gather's done
     ctx_.health.clear();

@@ -28,6 +28,8 @@ namespace routerpulse::routeros_traffic {
 
 class RouterTraffic;
 class PollScheduler;
+class TrafficApi;
+class OnDemand;
 
 class TrafficInput final : public Input {
  public:
@@ -61,6 +63,17 @@ class TrafficInput final : public Input {
        .doc = "per router: at most this many PPPoE interfaces are streamed; further sessions are tracked unmonitored",
        .min = 0,
        .max = 1000000},
+      {.name = "max_on_demand",
+       .type = OptionType::integer,
+       .default_value = "10",
+       .doc = "per router: at most this many on-demand monitors (control API POST /api/v1/monitors); 0 = none",
+       .min = 0,
+       .max = 10000},
+      {.name = "on_demand_ttl",
+       .type = OptionType::duration,
+       .default_value = "5m",
+       .doc = "default lifetime of an on-demand monitor; a request may ask for another (ttl_seconds)",
+       .min = 1},
       {.name = "interfaces_per_command",
        .type = OptionType::integer,
        .default_value = "100",
@@ -172,6 +185,10 @@ class TrafficInput final : public Input {
   const TrafficOptions& settings() const noexcept { return opts_; }
   /// routerpulse_routeros_traffic_sample_delay_seconds (routeros-sim send time → arrival).
   Histogram& sample_delay() noexcept { return delay_; }
+  /// One part per router (filled by start(); input strand).
+  const std::vector<std::unique_ptr<RouterTraffic>>& router_parts() const noexcept { return routers_; }
+  /// On-demand monitors (null before start()); input strand.
+  OnDemand* on_demand() noexcept { return on_demand_.get(); }
 
   /// Health after a tick or a late poll: healthy, or degraded naming the
   /// routers in `problems` (one line each).
@@ -186,6 +203,8 @@ class TrafficInput final : public Input {
   Histogram& delay_;
   std::vector<std::unique_ptr<RouterTraffic>> routers_;
   std::unique_ptr<PollScheduler> polls_;  // created in start()
+  std::unique_ptr<OnDemand> on_demand_;  ///< on-demand monitors (on_demand.hpp)
+  std::unique_ptr<TrafficApi> api_;      ///< control API views (traffic_api.hpp)
 };
 
 }  // namespace routerpulse::routeros_traffic

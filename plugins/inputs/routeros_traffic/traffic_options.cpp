@@ -39,6 +39,8 @@ TrafficOptions TrafficOptions::read(const Options& o) {
   t.users = UserFilter(o);
   t.monitor_traffic = o.boolean("monitor_traffic");
   t.max_monitors = static_cast<size_t>(o.integer("max_monitors"));
+  t.max_on_demand = static_cast<size_t>(o.integer("max_on_demand"));
+  t.on_demand_ttl = o.duration("on_demand_ttl");
   t.interfaces_per_command = static_cast<size_t>(o.integer("interfaces_per_command"));
   t.reissue_delay = o.duration("reissue_delay");
   t.discovery = o.str("session_discovery") == "poll" ? Discovery::poll : Discovery::listen;

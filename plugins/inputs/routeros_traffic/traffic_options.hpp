@@ -41,6 +41,8 @@ struct TrafficOptions {
   UserFilter users;  ///< pppoe / include / exclude
   bool monitor_traffic = false;
   size_t max_monitors = 0;  ///< per router
+  size_t max_on_demand = 0;  ///< per router: on-demand monitors (control API)
+  Duration on_demand_ttl{};  ///< default on-demand monitor lifetime
   size_t interfaces_per_command = 0;
   Duration reissue_delay{};  ///< debounce for regrouping monitors
   Discovery discovery = Discovery::listen;
