@@ -6,6 +6,8 @@
 #     INTERVAL → prometheus (scrape endpoint)
 # Reports, for the measured window: per-router polls delivered / attempted
 # (attempted = ok + failed + overrun, from routerpulse_routeros_traffic_polls_total),
+# delivered / due (due = routers × window / interval: ticks the engine itself
+# skipped — routerpulse_input_gather_overruns_total — count as not delivered),
 # the worst router's ratio, API reconnects, routers present on /metrics, agent
 # CPU % of one core and peak RSS.
 #
@@ -105,10 +107,11 @@ YAML
   sleep "$measure"
   a1=$(ticks "$AGENT"); scrape >"$TMP/m1"
   hwm=$(awk '/VmHWM/ {print $2, $3}' "/proc/$AGENT/status")
-  /usr/bin/python3 - "$TMP/m0" "$TMP/m1" "$ROUTERS" <<'PY'
+  /usr/bin/python3 - "$TMP/m0" "$TMP/m1" "$ROUTERS" "$measure" "$iv" <<'PY'
 import re, sys
 def load(path):
     polls, reconnects, routers_seen = {}, 0.0, set()
+    global engine_overruns
     for line in open(path):
         if line.startswith("#"): continue
         m = re.match(r'(\w+)\{([^}]*)\} (\S+)', line)
@@ -118,9 +121,12 @@ def load(path):
             polls.setdefault(labels["router"], {})[labels["result"]] = value
         elif name == "routerpulse_routeros_reconnects_total":
             reconnects += value
+        elif name == "routerpulse_input_gather_overruns_total":
+            engine_overruns[path] = engine_overruns.get(path, 0) + value
         elif name.startswith("interface_") and "router" in labels:
             routers_seen.add(labels["router"])
     return polls, reconnects, routers_seen
+engine_overruns = {}
 p0, r0, _ = load(sys.argv[1])
 p1, r1, seen = load(sys.argv[2])
 n = int(sys.argv[3])
@@ -137,6 +143,9 @@ for r in sorted(set(p1) | {f"r{i}" for i in range(n)}):
     worst = min(worst, (ratio, r))
 print("polls_delivered=%d polls_attempted=%d delivered_pct=%.1f worst_router=%s (%.1f%%) failed=%d overrun=%d"
       % (tot_ok, tot_att, 100.0 * tot_ok / tot_att if tot_att else 0, worst[1], 100 * worst[0], res["failed"], res["overrun"]))
+due = n * float(sys.argv[4]) / float(sys.argv[5])
+eo = engine_overruns.get(sys.argv[2], 0) - engine_overruns.get(sys.argv[1], 0)
+print("polls_due=%d delivered_of_due_pct=%.1f engine_skipped_ticks=%d" % (due, 100.0 * tot_ok / due if due else 0, eo))
 print("reconnects_in_window=%d routers_on_metrics=%d/%d" % (r1 - r0, len(seen), n))
 PY
   awk -v a=$((a1 - a0)) -v hz="$(getconf CLK_TCK)" -v d="$measure" 'BEGIN {printf "agent_cpu_pct_of_one_core=%.1f ", 100*a/hz/d}'

@@ -194,9 +194,6 @@ std::vector<Row> RouterModel::interface_rows(int64_t now_ns) const {
   return rows;
 }
 
-  return rows;
-}
-
 Row RouterModel::resource_row(int64_t now_ns) const {
   return {{"uptime", uptime(now_ns, boot_ns_)},
           {"version", s_.version},

@@ -63,6 +63,8 @@ class InterfaceCounters {
   static constexpr size_t kCounters = 8;
   struct State {
     std::string id;
+    std::string type;  // the tags were built for this type
+    TagSet tags;       // router, interface, type: shared by every metric of this interface
     std::array<std::optional<CounterSample>, kCounters> prev;
     uint64_t seen_round = 0;
   };
