@@ -2,7 +2,7 @@
 # bench/counters.sh — interface counters mode at POP scale (issue 23):
 #   routeros-sim: ROUTERS routers × SESSIONS PPPoE sessions (→ SESSIONS + 4
 #   interfaces per router)
-#   → routerpulse: routeros_traffic { pppoe: none, interfaces: ["*"] } at
+#   → routerpulse: routeros_traffic { pppoe: none, interfaces: ["*"], queues: none } at
 #     INTERVAL → prometheus (scrape endpoint)
 # Reports, for the measured window: per-router polls delivered / attempted
 # (attempted = ok + failed + overrun, from routerpulse_routeros_traffic_polls_total),
@@ -83,6 +83,7 @@ inputs:
     routers: all
     pppoe: none
     interfaces: ["*"]
+    queues: none   # the counters path alone (bench/queues measures the simple queues)
 YAML
     [ -n "${POLL_SPREAD:-}" ] && echo "    poll_spread: $POLL_SPREAD"
     cat <<YAML
