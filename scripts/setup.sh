@@ -21,6 +21,9 @@ PACKAGES=(
 missing=()
 if [ -z "${SKIP_APT:-}" ]; then
   for p in "${PACKAGES[@]}"; do
+    # A Node.js from elsewhere (e.g. NodeSource's nodejs, which bundles npm and
+    # conflicts with Debian's npm package) serves the build as well.
+    if [ "$p" = npm ] || [ "$p" = nodejs ]; then command -v npm >/dev/null 2>&1 && continue; fi
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
 fi
