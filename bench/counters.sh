@@ -104,11 +104,12 @@ YAML
   kill -0 "$AGENT" || { cat "$TMP/agent-$INTERVAL.log" >&2; exit 1; }
   ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
   scrape() { curl -s --max-time 30 "http://127.0.0.1:$HTTP_PORT/metrics"; }
-  a0=$(ticks "$AGENT"); scrape >"$TMP/m0"
+  a0=$(ticks "$AGENT"); t0=$(date +%s.%N); scrape >"$TMP/m0"
   sleep "$measure"
-  a1=$(ticks "$AGENT"); scrape >"$TMP/m1"
+  a1=$(ticks "$AGENT"); t1=$(date +%s.%N); scrape >"$TMP/m1"
+  elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
   hwm=$(awk '/VmHWM/ {print $2, $3}' "/proc/$AGENT/status")
-  /usr/bin/python3 - "$TMP/m0" "$TMP/m1" "$ROUTERS" "$measure" "$iv" <<'PY'
+  /usr/bin/python3 - "$TMP/m0" "$TMP/m1" "$ROUTERS" "$elapsed" "$iv" <<'PY'
 import re, sys
 def load(path):
     polls, reconnects, routers_seen = {}, 0.0, set()

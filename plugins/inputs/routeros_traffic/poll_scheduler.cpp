@@ -1,6 +1,8 @@
 // routeros_traffic — per-router poll scheduling (see poll_scheduler.hpp).
 #include "poll_scheduler.hpp"
 
+#include <algorithm>
+
 #include "gather_round.hpp"
 #include "router_traffic.hpp"
 #include "routerpulse/format.hpp"
@@ -29,7 +31,16 @@ void PollScheduler::tick(TickDone done) {
   done_ = std::move(done);
   const uint64_t tick = ++tick_;
   pending_ = 1;  // held while this loop runs: a poll that fails at once must not end the tick early
-  window_->arm(std::chrono::duration_cast<Duration>(input_.ctx().interval * 0.9),
+  // The engine ticks on a fixed cadence; a tick that reaches this strand late
+  // (the strand was busy) must still end before the next one is due, so the
+  // window is cut by the lateness.
+  const Duration interval = input_.ctx().interval;
+  const SteadyTime now = input_.ctx().clock.steady_now();
+  if (!expected_tick_ || now < *expected_tick_ || now - *expected_tick_ >= interval) expected_tick_ = now;
+  const Duration late = std::chrono::duration_cast<Duration>(now - *expected_tick_);
+  *expected_tick_ += interval;
+  const Duration window = std::chrono::duration_cast<Duration>(interval * 0.9) - late;
+  window_->arm(std::max(window, Duration::zero()),
                input_.guarded([this, tick] {
                  if (tick == tick_) finish_tick();
                }));

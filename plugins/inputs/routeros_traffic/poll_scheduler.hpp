@@ -13,7 +13,8 @@
 // (`timeout`); it is never cut short by the tick.
 //
 // The tick's `done` runs when every poll it started has finished, or at the
-// end of the tick window (0.9 × interval), whichever is first — so the engine
+// end of the tick window (0.9 × interval after the tick was due, so a tick
+// that reached the strand late ends earlier), whichever is first — so the engine
 // never sees an overrun of the whole input because of one slow router. Polls
 // still running then go on and emit when they finish, with their own time.
 //
@@ -29,6 +30,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +82,7 @@ class PollScheduler {
   std::unique_ptr<Timer> window_;
   TickDone done_;
   uint64_t tick_ = 0;
+  std::optional<SteadyTime> expected_tick_;  // when the engine's next tick is due
   size_t pending_ = 0;  // polls of the current tick not finished (+1 while tick() runs)
 };
 
